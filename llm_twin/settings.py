@@ -1,0 +1,35 @@
+"""Connection settings for the warehouse, queue, stream broker and feature store.
+
+They come from the composed Hydra `infra` group (which reads URIs and secrets from the environment /
+`.env` on `infra=cloud`), so code never hard-codes an address and no secret lives in committed YAML.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class Connections(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    mode: Literal["local", "cloud"] = "local"
+    mongo_uri: str = "mongodb://127.0.0.1:27017"
+    mongo_database: str = "llm_twin"
+    rabbitmq_url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672/%2F")
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    qdrant_path: Path | None = None  # local mode: storage folder (exclusive lock, one process at a time)
+    qdrant_url: str | None = None  # server mode: shared live store
+    qdrant_api_key: SecretStr | None = None
+    timeout_s: float = Field(default=10.0, gt=0)
+
+    @classmethod
+    def from_config(cls, infra: Any) -> "Connections":
+        """Build from the `infra` config node (a DictConfig or a plain dict)."""
+        from omegaconf import DictConfig, OmegaConf
+
+        data = OmegaConf.to_container(infra, resolve=True) if isinstance(infra, DictConfig) else dict(infra)
+        data = {k: v for k, v in data.items() if v not in (None, "")}
+        return cls.model_validate(data)
