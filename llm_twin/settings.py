@@ -9,7 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from llm_twin.paths import PROJECT_ROOT
 
 
 class Connections(BaseModel):
@@ -24,6 +26,12 @@ class Connections(BaseModel):
     qdrant_url: str | None = None  # server mode: shared live store
     qdrant_api_key: SecretStr | None = None
     timeout_s: float = Field(default=10.0, gt=0)
+
+    @field_validator("qdrant_path")
+    @classmethod
+    def _absolute_path(cls, value: Path | None) -> Path | None:
+        """Relative storage paths are relative to the project, not to the current directory."""
+        return value if value is None or value.is_absolute() else (PROJECT_ROOT / value).resolve()
 
     @classmethod
     def from_config(cls, infra: Any) -> "Connections":

@@ -1,0 +1,178 @@
+"""The CDC watcher: one change stream per warehouse collection → confirmed RabbitMQ messages.
+
+nx-27017 (the local warehouse) answers database- and client-level `watch()` with nothing, so each
+collection gets its own stream, polled round-robin with `try_next` in one thread (pika connections are
+not thread-safe). For every batch: publish each change with confirms, then save the batch's last resume
+token. A collection without a saved token starts with a snapshot (every existing document published)
+taken after its stream was opened, so nothing written during the snapshot is missed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pymongo
+import pymongo.errors
+from pymongo.change_stream import CollectionChangeStream
+
+from llm_twin.cdc.broker import ConfirmedPublisher, backoff_delays
+from llm_twin.cdc.config import CdcConfig
+from llm_twin.cdc.messages import ChangeMessage, Operation
+from llm_twin.cdc.tokens import ResumeTokenStore
+from llm_twin.settings import Connections
+
+log = logging.getLogger(__name__)
+
+_OPERATIONS = {op.value: op for op in Operation}
+
+
+@dataclass
+class WatchStats:
+    published: dict[str, int] = field(default_factory=dict)
+    snapshot: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0
+    reconnects: int = 0
+
+    def total(self) -> int:
+        return sum(self.published.values()) + sum(self.snapshot.values())
+
+
+def event_to_message(collection: str, event: dict[str, Any]) -> ChangeMessage | None:
+    """A change-stream event as a queue message; None for events with nothing to apply."""
+    op = _OPERATIONS.get(event.get("operationType", ""))
+    if op is None:
+        return None
+    document = event.get("fullDocument")
+    if not op.is_delete and document is None:  # updated then deleted before the lookup: the delete follows
+        return None
+    stamp = event.get("wallTime") or event.get("clusterTime")
+    return ChangeMessage.for_document(
+        op,
+        collection,
+        document,
+        event["documentKey"]["_id"],
+        resume_token=event["_id"],
+        timestamp=stamp if isinstance(stamp, datetime) else None,
+    )
+
+
+class ChangeWatcher:
+    def __init__(
+        self,
+        connections: Connections,
+        cfg: CdcConfig,
+        publisher: ConfirmedPublisher | None = None,
+    ) -> None:
+        self.connections = connections
+        self.cfg = cfg
+        timeout_ms = int(connections.timeout_s * 1000)
+        self.client: pymongo.MongoClient = pymongo.MongoClient(
+            connections.mongo_uri, serverSelectionTimeoutMS=timeout_ms, socketTimeoutMS=timeout_ms * 3
+        )
+        self.db = self.client[connections.mongo_database]
+        self.publisher = publisher or ConfirmedPublisher(
+            connections.rabbitmq_url.get_secret_value(), cfg, connections.timeout_s
+        )
+        self.tokens = ResumeTokenStore(self.db, cfg.state_collection, cfg.watcher_name)
+        self.stats = WatchStats()
+        self._stop = threading.Event()
+        self._streams: dict[str, CollectionChangeStream] = {}
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        for stream in self._streams.values():
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001 - best effort on a broken connection
+                pass
+        self._streams.clear()
+        self.publisher.close()
+        self.client.close()
+
+    # -- snapshot ---------------------------------------------------------------------------------------
+    def snapshot(self, collection: str) -> int:
+        """Publish every existing document of a collection (fresh feature store / fresh watcher)."""
+        count = 0
+        for raw in self.db[collection].find({}).sort("_id", 1):
+            message = ChangeMessage.for_document(Operation.INSERT, collection, raw, raw["_id"], origin="snapshot")
+            self.publisher.publish(message.to_bytes(), message.event_id)
+            count += 1
+        self.stats.snapshot[collection] = self.stats.snapshot.get(collection, 0) + count
+        log.info("snapshot of %s: %d documents published", collection, count)
+        return count
+
+    # -- streams ----------------------------------------------------------------------------------------
+    def _open(self, collection: str) -> CollectionChangeStream:
+        token = self.tokens.load(collection)
+        kwargs: dict[str, Any] = {"full_document": "updateLookup", "max_await_time_ms": 50}
+        if token is not None:
+            return self.db[collection].watch(resume_after=token, **kwargs)
+        stream = self.db[collection].watch(**kwargs)
+        if self.cfg.fresh_start == "snapshot":
+            self.snapshot(collection)
+        if stream.resume_token is not None:  # start position captured before the snapshot
+            self.tokens.save(collection, stream.resume_token)
+        return stream
+
+    def _poll(self, collection: str) -> int:
+        stream = self._streams.get(collection)
+        if stream is None:
+            stream = self._streams[collection] = self._open(collection)
+        published, last_token = 0, None
+        while published < self.cfg.max_batch:
+            event = stream.try_next()
+            if event is None:
+                break
+            last_token = event["_id"]
+            message = event_to_message(collection, event)
+            if message is None:
+                self.stats.skipped += 1
+                continue
+            self.publisher.publish(message.to_bytes(), message.event_id)
+            published += 1
+        if last_token is not None:
+            self.tokens.save(collection, last_token, published)  # only after every publish was confirmed
+            self.stats.published[collection] = self.stats.published.get(collection, 0) + published
+        return published if last_token is None else max(published, 1)
+
+    def poll_once(self) -> int:
+        """One round over all collections; returns how many events were handled."""
+        return sum(self._poll(collection) for collection in self.cfg.collections)
+
+    def run(self, bounded: bool = False) -> WatchStats:
+        """Publish changes until stopped (or, bounded, until no change arrived for `idle_s`)."""
+        delays = backoff_delays(self.cfg.retry_initial_s, self.cfg.retry_max_s, self.cfg.retry_attempts)
+        last_activity = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                handled = self.poll_once()
+            except pymongo.errors.PyMongoError as exc:
+                delay = next(delays, None)
+                if delay is None:
+                    raise
+                log.warning("warehouse stream failed (%s); reopening from saved tokens in %.1fs", exc, delay)
+                self.stats.reconnects += 1
+                for stream in self._streams.values():
+                    try:
+                        stream.close()
+                    except Exception:  # noqa: BLE001
+                        pass
+                self._streams.clear()
+                self._stop.wait(delay)
+                continue
+            delays = backoff_delays(self.cfg.retry_initial_s, self.cfg.retry_max_s, self.cfg.retry_attempts)
+            now = time.monotonic()
+            if handled:
+                last_activity = now
+            elif bounded and now - last_activity >= self.cfg.idle_s:
+                break
+            else:
+                self._stop.wait(self.cfg.poll_interval_s)
+        return self.stats

@@ -1,0 +1,155 @@
+"""Inputs and outputs of one author's collection run.
+
+`AuthorConfig` is the `author` Hydra group; `CollectionReport` is what the run hands back: one
+`ItemResult` per link / export entry / repository (with the failure reason when it failed), counts per
+status and per platform, and a plain-text summary table.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from llm_twin.domain.documents import utc_now
+from llm_twin.importers.base import ExportSpec
+
+
+class LocalRepository(BaseModel):
+    """A code folder of the author's, published as a local git repository and crawled like GitHub.
+
+    `link` is the identity stored in the warehouse (e.g. the repository's public URL); without it the
+    folder's `file://` URL is used.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    link: str | None = None
+
+
+class AuthorConfig(BaseModel):
+    """conf/author/<name>.yaml: who the twin is and where their content lives."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: str = Field(min_length=1)
+    links: list[str] = Field(default_factory=list)
+    exports: list[ExportSpec] = Field(default_factory=list)
+    repositories: list[LocalRepository] = Field(default_factory=list)
+
+    @field_validator("links")
+    @classmethod
+    def _strip(cls, links: list[str]) -> list[str]:
+        return [link.strip() for link in links if link and link.strip()]
+
+    @classmethod
+    def from_config(cls, node: Any) -> "AuthorConfig":
+        from omegaconf import DictConfig, OmegaConf
+
+        data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+        return cls.model_validate({k: v for k, v in data.items() if v is not None})
+
+
+class ItemStatus(StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+
+
+class ItemResult(BaseModel):
+    """What happened to one source item."""
+
+    source: str  # the link, "export:<kind>:<entry>", or the repository folder
+    origin: str  # "link", "export:<kind>", "repository"
+    status: ItemStatus
+    crawler: str | None = None
+    data_type: str | None = None
+    platform: str | None = None
+    link: str | None = None
+    document_id: str | None = None
+    reason: str | None = None  # stable failure code (http_404, timeout, robots_disallowed, ...)
+    error: str | None = None  # human message naming the cause
+    seconds: float = 0.0
+
+
+class CollectionReport(BaseModel):
+    author: str
+    author_id: str
+    started_at: datetime = Field(default_factory=utc_now)
+    duration_s: float = 0.0
+    items: list[ItemResult] = Field(default_factory=list)
+
+    @property
+    def collected(self) -> int:
+        return sum(1 for i in self.items if i.status is not ItemStatus.FAILED)
+
+    def counts(self) -> dict[str, int]:
+        counter = Counter(i.status.value for i in self.items)
+        return {s.value: counter.get(s.value, 0) for s in ItemStatus}
+
+    def per_platform(self) -> dict[str, dict[str, int]]:
+        """{"<platform>/<data_type>": {"new": n, "updated": n, "unchanged": n}} for stored documents."""
+        table: dict[str, dict[str, int]] = {}
+        for item in self.items:
+            if item.status is ItemStatus.FAILED:
+                continue
+            row = table.setdefault(f"{item.platform}/{item.data_type}", {s.value: 0 for s in ItemStatus if s != ItemStatus.FAILED})
+            row[item.status.value] += 1
+        return dict(sorted(table.items()))
+
+    def failures(self) -> list[dict[str, str]]:
+        return [
+            {"source": i.source, "reason": i.reason or "error", "error": i.error or ""}
+            for i in self.items
+            if i.status is ItemStatus.FAILED
+        ]
+
+    def failure_reasons(self) -> dict[str, int]:
+        return dict(Counter(i.reason or "error" for i in self.items if i.status is ItemStatus.FAILED))
+
+    def metadata(self) -> dict[str, Any]:
+        """Flat, JSON-able numbers for ZenML step metadata."""
+        return {
+            "author": self.author,
+            "counts": self.counts(),
+            "documents_per_platform": {k: sum(v.values()) for k, v in self.per_platform().items()},
+            "per_platform": self.per_platform(),
+            "failure_reasons": self.failure_reasons(),
+            "failures": self.failures()[:50],
+            "duration_s": round(self.duration_s, 2),
+        }
+
+    def merge(self, other: "CollectionReport") -> "CollectionReport":
+        return CollectionReport(
+            author=self.author,
+            author_id=self.author_id,
+            started_at=min(self.started_at, other.started_at),
+            duration_s=self.duration_s + other.duration_s,
+            items=[*self.items, *other.items],
+        )
+
+    def summary_table(self) -> str:
+        """A fixed-width table: one row per platform/type, a total row, then each failure with its cause."""
+        header = f"{'platform/type':<28}{'new':>6}{'updated':>9}{'unchanged':>11}"
+        lines = [f"Collection summary for {self.author} ({self.duration_s:.1f} s)", header, "-" * len(header)]
+        totals = {"new": 0, "updated": 0, "unchanged": 0}
+        for key, row in self.per_platform().items():
+            lines.append(f"{key:<28}{row['new']:>6}{row['updated']:>9}{row['unchanged']:>11}")
+            for k in totals:
+                totals[k] += row[k]
+        lines.append("-" * len(header))
+        lines.append(f"{'total':<28}{totals['new']:>6}{totals['updated']:>9}{totals['unchanged']:>11}")
+        failures = self.failures()
+        lines.append(f"failed: {len(failures)}")
+        for failure in failures:
+            lines.append(f"  ✗ {failure['source']}  [{failure['reason']}] {failure['error']}")
+        return "\n".join(lines)
+
+
+class NothingCollectedError(RuntimeError):
+    """Raised when a run stored (or confirmed) no document at all: every source failed or none was given."""

@@ -1,0 +1,189 @@
+"""The feature store on Qdrant: collections, idempotent writes, deletes, and hashes for reconciliation.
+
+Writes are idempotent because point ids come from `point_id(document_id, chunk_index)`: a redelivered
+change overwrites the same points. A document's chunk points are written first and its `cleaned_<type>`
+point last, so a cleaned point whose `content_hash` matches the warehouse proves that the document's
+chunks are complete (a crash in between is repaired by the redelivery or by reconciliation).
+
+Local mode (`qdrant_path`) takes an exclusive lock on the folder: one process at a time; with
+`qdrant_url` every process shares the live server.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from qdrant_client import QdrantClient, models
+
+from llm_twin.domain.documents import DataType
+from llm_twin.domain.features import cleaned_collection, embedded_collection, point_id
+from llm_twin.features.processing import DocumentFeatures
+from llm_twin.settings import Connections
+
+log = logging.getLogger(__name__)
+
+INDEXED_FIELDS = ("document_id", "author_id", "platform")
+_SCROLL_PAGE = 512
+
+
+class FeatureStore:
+    def __init__(self, connections: Connections, dimension: int) -> None:
+        self.connections = connections
+        self.dimension = dimension
+        self._client: QdrantClient | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    @property
+    def client(self) -> QdrantClient:
+        if self._client is None:
+            c = self.connections
+            if c.qdrant_url:
+                key = c.qdrant_api_key.get_secret_value() if c.qdrant_api_key else None
+                self._client = QdrantClient(url=c.qdrant_url, api_key=key, timeout=int(c.timeout_s))
+            elif c.qdrant_path:
+                c.qdrant_path.mkdir(parents=True, exist_ok=True)
+                self._client = QdrantClient(path=str(c.qdrant_path))
+            else:
+                raise ValueError("infra needs qdrant_path (local mode) or qdrant_url (server)")
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> "FeatureStore":
+        self.ensure_collections()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def ensure_collections(self) -> None:
+        """Create missing collections and their payload indexes (no-op when they exist)."""
+        for data_type in DataType:
+            for name, vectors in (
+                (cleaned_collection(data_type), {}),
+                (
+                    embedded_collection(data_type),
+                    models.VectorParams(size=self.dimension, distance=models.Distance.COSINE),
+                ),
+            ):
+                if self.client.collection_exists(name):
+                    continue
+                self.client.create_collection(name, vectors_config=vectors)
+                with warnings.catch_warnings():  # local mode: indexes have no effect, and say so
+                    warnings.simplefilter("ignore")
+                    for field in INDEXED_FIELDS:
+                        self.client.create_payload_index(name, field, models.PayloadSchemaType.KEYWORD)
+
+    # -- writes ----------------------------------------------------------------------------------------
+    def write(self, items: Iterable[DocumentFeatures]) -> int:
+        """Upsert documents (vectors required); removes chunks beyond a shortened document's new end."""
+        written = 0
+        for item in items:
+            if item.vectors is None or len(item.vectors) != len(item.chunks):
+                raise ValueError(f"document {item.document_id}: embed before writing")
+            embedded = embedded_collection(item.data_type)
+            if item.chunks:
+                self.client.upsert(
+                    embedded,
+                    points=[
+                        models.PointStruct(
+                            id=point_id(item.document_id, chunk.chunk_index),
+                            vector=vector.tolist(),
+                            payload=chunk.model_dump(mode="json"),
+                        )
+                        for chunk, vector in zip(item.chunks, item.vectors)
+                    ],
+                    wait=True,
+                )
+            self.client.delete(
+                embedded,
+                points_selector=models.FilterSelector(
+                    filter=models.Filter(
+                        must=[
+                            _match("document_id", item.document_id),
+                            models.FieldCondition(key="chunk_index", range=models.Range(gte=len(item.chunks))),
+                        ]
+                    )
+                ),
+                wait=True,
+            )
+            self.client.upsert(
+                cleaned_collection(item.data_type),
+                points=[
+                    models.PointStruct(
+                        id=point_id(item.document_id, -1), vector={}, payload=item.cleaned.model_dump(mode="json")
+                    )
+                ],
+                wait=True,
+            )
+            written += len(item.chunks)
+        return written
+
+    def delete_documents(self, data_type: DataType, document_ids: list[str]) -> None:
+        """Remove every point of these documents (chunks first, the cleaned marker last)."""
+        if not document_ids:
+            return
+        self.client.delete(
+            embedded_collection(data_type),
+            points_selector=models.FilterSelector(
+                filter=models.Filter(
+                    must=[models.FieldCondition(key="document_id", match=models.MatchAny(any=document_ids))]
+                )
+            ),
+            wait=True,
+        )
+        self.client.delete(
+            cleaned_collection(data_type),
+            points_selector=models.PointIdsList(points=[point_id(d, -1) for d in document_ids]),
+            wait=True,
+        )
+
+    # -- reads -----------------------------------------------------------------------------------------
+    def cleaned_hashes(self, data_type: DataType, document_ids: list[str] | None = None) -> dict[str, str]:
+        """document_id → content_hash of the `cleaned_<type>` points (all, or only these documents)."""
+        name = cleaned_collection(data_type)
+        if document_ids is not None:
+            if not document_ids:
+                return {}
+            records = self.client.retrieve(
+                name, ids=[point_id(d, -1) for d in document_ids], with_payload=["document_id", "content_hash"]
+            )
+        else:
+            records = self._scroll(name, ["document_id", "content_hash"])
+        return {r.payload["document_id"]: r.payload["content_hash"] for r in records if r.payload}
+
+    def embedded_document_ids(self, data_type: DataType) -> set[str]:
+        return {r.payload["document_id"] for r in self._scroll(embedded_collection(data_type), ["document_id"]) if r.payload}
+
+    def payloads(self, collection: str) -> dict[str, dict[str, Any]]:
+        """point id → payload of a whole collection (tests and resync checks)."""
+        return {str(r.id): dict(r.payload or {}) for r in self._scroll(collection, True)}
+
+    def count(self, collection: str) -> int:
+        return self.client.count(collection, exact=True).count
+
+    def search(self, data_type: DataType, vector: list[float], limit: int = 5, document_id: str | None = None):
+        flt = models.Filter(must=[_match("document_id", document_id)]) if document_id else None
+        return self.client.query_points(
+            embedded_collection(data_type), query=vector, limit=limit, query_filter=flt, with_payload=True
+        ).points
+
+    def _scroll(self, collection: str, with_payload: Any) -> Iterator[models.Record]:
+        offset = None
+        while True:
+            records, offset = self.client.scroll(
+                collection, limit=_SCROLL_PAGE, offset=offset, with_payload=with_payload, with_vectors=False
+            )
+            yield from records
+            if offset is None:
+                return
+
+
+def _match(key: str, value: str) -> models.FieldCondition:
+    return models.FieldCondition(key=key, match=models.MatchValue(value=value))

@@ -1,0 +1,49 @@
+"""Minimal OpenAI-compatible chat client (requests) for the LLM variants of self-query and expansion.
+
+Plain HTTP instead of the `openai` SDK: one call shape works against OpenAI, vLLM, Ollama or a llama.cpp
+server, with an explicit timeout and bounded retries. Any failure falls back to the rule-based path in the
+caller, so an unreachable endpoint degrades retrieval quality but never fails a request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import requests
+
+from llm_twin.rag.settings import LLMEndpoint
+
+log = logging.getLogger(__name__)
+
+
+class LLMError(RuntimeError):
+    pass
+
+
+def chat(endpoint: LLMEndpoint, system: str, user: str, max_tokens: int = 256) -> str:
+    if not endpoint.enabled:
+        raise LLMError("no LLM endpoint configured (retrieval.llm.base_url)")
+    url = endpoint.base_url.rstrip("/") + "/chat/completions"
+    headers = {"Content-Type": "application/json"}
+    if endpoint.api_key is not None:
+        headers["Authorization"] = f"Bearer {endpoint.api_key.get_secret_value()}"
+    body = {
+        "model": endpoint.model,
+        "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
+        "temperature": 0.0,
+        "max_tokens": max_tokens,
+    }
+    last: Exception | None = None
+    for attempt in range(endpoint.retries + 1):
+        try:
+            resp = requests.post(url, json=body, headers=headers, timeout=endpoint.timeout_s)
+            if resp.status_code >= 500 or resp.status_code == 429:
+                raise LLMError(f"HTTP {resp.status_code}")
+            resp.raise_for_status()
+            return str(resp.json()["choices"][0]["message"]["content"])
+        except (requests.RequestException, LLMError, KeyError, ValueError) as exc:
+            last = exc
+            if attempt < endpoint.retries:
+                time.sleep(0.5 * 2**attempt)
+    raise LLMError(f"LLM endpoint {endpoint.base_url} failed: {last}")

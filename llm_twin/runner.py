@@ -1,0 +1,124 @@
+"""Turn a composed Hydra config into a ZenML pipeline run.
+
+`run.py` stays a thin Hydra entry point; this module does the work: start the local services the
+pipeline needs, activate the configured ZenML stack, map config to `with_options` (run name, Model
+Control Plane model, step operators) and pipeline parameters, and log the resolved config on the run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from llm_twin.infra.services import LocalServices
+from llm_twin.paths import twin_home
+from llm_twin.settings import Connections
+
+log = logging.getLogger(__name__)
+for _noisy in ("pika", "quixstreams", "httpx", "urllib3"):
+    logging.getLogger(_noisy).setLevel(logging.WARNING)
+
+_SECRET_KEY = re.compile(r"(key|token|password|secret)", re.IGNORECASE)
+_URI_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
+
+
+class RunError(RuntimeError):
+    """The run cannot start as configured; the message says what to change."""
+
+
+def redact(value: Any, key: str = "") -> Any:
+    """Copy of a config tree safe to log: secrets masked, credentials stripped from URIs."""
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, key) for v in value]
+    if isinstance(value, str):
+        if _SECRET_KEY.search(key) and value:
+            return "***"
+        return _URI_USERINFO.sub(r"\g<scheme>***@", value)
+    return value
+
+
+def resolved_config(cfg: DictConfig) -> dict[str, Any]:
+    data = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
+    assert isinstance(data, dict)
+    data.pop("hydra", None)
+    return data
+
+
+def load_entrypoint(path: str) -> Any:
+    module_name, _, attr = path.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise RunError(f"pipeline entrypoint {path!r} cannot be imported: {exc}") from exc
+
+
+def activate_stack(stack_cfg: DictConfig) -> None:
+    from zenml.client import Client
+
+    client = Client()
+    name = stack_cfg.zenml_stack
+    if client.active_stack_model.name == name:
+        return
+    try:
+        client.activate_stack(name)
+    except KeyError as exc:
+        raise RunError(
+            f"ZenML stack {name!r} (stack={stack_cfg.name}) is not registered: register it with "
+            f"`python -m stacks register {stack_cfg.name}` (spec: stacks/{stack_cfg.name}.yaml), "
+            f"or run with stack=local"
+        ) from exc
+
+
+def pipeline_options(cfg: DictConfig) -> dict[str, Any]:
+    from zenml import Model
+
+    options: dict[str, Any] = {"run_name": cfg.run_name, "enable_cache": bool(cfg.enable_cache)}
+    model_cfg = cfg.pipeline.get("model")
+    if model_cfg:
+        options["model"] = Model(**{k: v for k, v in OmegaConf.to_container(model_cfg, resolve=True).items() if v is not None})
+    operator = cfg.stack.get("step_operator")
+    if operator:
+        options["steps"] = {name: {"step_operator": operator} for name in cfg.stack.gpu_steps}
+    return options
+
+
+def start_services(cfg: DictConfig) -> Connections:
+    connections = Connections.from_config(cfg.infra)
+    needed = list(cfg.pipeline.get("services") or [])
+    if connections.mode == "local" and needed:
+        LocalServices(connections, twin_home()).start(needed)
+    return connections
+
+
+def run_pipeline(cfg: DictConfig) -> Any:
+    """Run the configured pipeline; return ZenML's run response."""
+    from zenml import log_metadata
+
+    from llm_twin.zenml_env import ensure_repository
+
+    ensure_repository()
+    activate_stack(cfg.stack)  # before starting anything: a missing stack is a config error
+    start_services(cfg)
+    pipeline_fn = load_entrypoint(cfg.pipeline.entrypoint)
+    params = OmegaConf.to_container(cfg.pipeline.params, resolve=True) or {}
+    run = pipeline_fn.with_options(**pipeline_options(cfg))(**params)
+    if run is not None:
+        log_metadata(metadata={"hydra_config": redact(resolved_config(cfg))}, run_id_name_or_prefix=run.id)
+        print_summaries(run)
+    return run
+
+
+def print_summaries(run: Any) -> None:
+    """Print the run's text outputs named `*_summary` (a pipeline's closing table for the user)."""
+    for step in run.steps.values():
+        for name, artifacts in step.outputs.items():
+            if name.endswith("summary") and artifacts:
+                value = artifacts[0].load()
+                if isinstance(value, str):
+                    print(f"\n{name}:\n{value}")

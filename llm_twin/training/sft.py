@@ -1,0 +1,185 @@
+"""QLoRA supervised fine-tuning: 4-bit NF4 base (bitsandbytes) + LoRA (peft) + trl's SFTTrainer.
+
+The dataset is in trl's conversational prompt-completion format, so the base model's own chat template
+renders it and the loss is computed on the completion (the author's text) only. The same code runs
+SmolLM2 on a laptop CPU and Mistral-7B on a GPU step operator; only `conf/model` changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from llm_twin.training.config import ModelConfig, TrainingConfig
+from llm_twin.training.schemas import InstructDataset
+
+log = logging.getLogger(__name__)
+
+
+class TrainingResult(BaseModel):
+    adapter_dir: str
+    train_loss: float | None = None
+    eval_loss: float | None = None
+    steps: int = 0
+    train_examples: int = 0
+    duration_s: float = 0.0
+    log_history: list[dict[str, float]] = Field(default_factory=list)
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+
+
+def torch_dtype(name: str) -> Any:
+    import torch
+
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
+
+
+def has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def bnb_config(model_cfg: ModelConfig) -> Any:
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type=model_cfg.bnb_4bit_quant_type,
+        bnb_4bit_compute_dtype=torch_dtype(model_cfg.bnb_4bit_compute_dtype),
+        bnb_4bit_use_double_quant=model_cfg.bnb_4bit_use_double_quant,
+    )
+
+
+def load_base_for_training(base_dir: Path | str, model_cfg: ModelConfig) -> Any:
+    """The base model, 4-bit NF4 quantized when `load_in_4bit` (bitsandbytes works on CPU too)."""
+    from transformers import AutoModelForCausalLM
+
+    kwargs: dict[str, Any] = {"dtype": torch_dtype(model_cfg.dtype)}
+    if model_cfg.load_in_4bit:
+        kwargs["quantization_config"] = bnb_config(model_cfg)
+        kwargs["device_map"] = {"": 0} if has_cuda() else {"": "cpu"}
+    model = AutoModelForCausalLM.from_pretrained(str(base_dir), **kwargs)
+    model.config.use_cache = False
+    return model
+
+
+def lora_config(model_cfg: ModelConfig) -> Any:
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=model_cfg.lora.r,
+        lora_alpha=model_cfg.lora.alpha,
+        lora_dropout=model_cfg.lora.dropout,
+        target_modules=list(model_cfg.lora.target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+
+
+def sft_config(output_dir: Path, model_cfg: ModelConfig, cfg: TrainingConfig, has_eval: bool) -> Any:
+    from trl import SFTConfig
+
+    cuda = has_cuda()
+    return SFTConfig(
+        output_dir=str(output_dir),
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps,
+        per_device_train_batch_size=cfg.per_device_batch_size,
+        per_device_eval_batch_size=cfg.per_device_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        learning_rate=cfg.learning_rate,
+        lr_scheduler_type=cfg.lr_scheduler,
+        warmup_steps=cfg.warmup_steps,
+        weight_decay=cfg.weight_decay,
+        logging_steps=cfg.logging_steps,
+        logging_first_step=True,
+        eval_strategy="epoch" if has_eval else "no",
+        save_strategy="no",
+        report_to="none",  # explicit: Comet is driven by our own callback (see tracking.py)
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        max_length=model_cfg.max_seq_length,
+        completion_only_loss=True,  # loss on the author's text only
+        packing=False,
+        gradient_checkpointing=cfg.gradient_checkpointing,
+        use_cpu=not cuda,
+        bf16=cuda and model_cfg.dtype == "bfloat16",
+        fp16=cuda and model_cfg.dtype == "float16",
+        dataloader_num_workers=0,
+        disable_tqdm=False,
+    )
+
+
+def _history_row(row: dict[str, Any]) -> dict[str, float]:
+    return {k: float(v) for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def train_sft(
+    dataset: InstructDataset,
+    base_dir: Path | str,
+    model_cfg: ModelConfig,
+    cfg: TrainingConfig,
+    output_dir: Path,
+    callbacks: list[Any] | None = None,
+) -> TrainingResult:
+    """Train a LoRA adapter on the instruct dataset; the adapter (and tokenizer) land in output_dir/adapter."""
+    from trl import SFTTrainer
+
+    from llm_twin.training.tokenizer import load_tokenizer
+
+    started = time.perf_counter()
+    hf = dataset.to_hf(include_augmented=cfg.use_augmented)
+    train_ds = hf["train"].select_columns(["prompt", "completion"])
+    eval_ds = hf["test"].select_columns(["prompt", "completion"]) if len(hf["test"]) else None
+    if len(train_ds) == 0:
+        raise ValueError("the instruct dataset has no training examples")
+    tokenizer = load_tokenizer(base_dir)
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError(f"the tokenizer in {base_dir} has no chat template: it is needed to render prompts")
+    model = load_base_for_training(base_dir, model_cfg)
+    args = sft_config(output_dir / "checkpoints", model_cfg, cfg, has_eval=eval_ds is not None)
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=eval_ds,
+        processing_class=tokenizer,
+        peft_config=lora_config(model_cfg),
+        callbacks=callbacks or [],
+    )
+    output = trainer.train()
+    eval_loss = None
+    if eval_ds is not None:
+        eval_loss = float(trainer.evaluate()["eval_loss"])
+    adapter_dir = output_dir / "adapter"
+    trainer.model.save_pretrained(str(adapter_dir))
+    tokenizer.save_pretrained(str(adapter_dir))
+    history = [_history_row(r) for r in trainer.state.log_history]
+    result = TrainingResult(
+        adapter_dir=str(adapter_dir),
+        train_loss=float(output.training_loss) if output.training_loss is not None and math.isfinite(output.training_loss) else None,
+        eval_loss=eval_loss,
+        steps=int(trainer.state.global_step),
+        train_examples=len(train_ds),
+        duration_s=round(time.perf_counter() - started, 1),
+        log_history=history,
+        hyperparameters={
+            "model": model_cfg.name,
+            "base_model_id": model_cfg.base_model_id,
+            "load_in_4bit": model_cfg.load_in_4bit,
+            "quant_type": model_cfg.bnb_4bit_quant_type,
+            "lora_r": model_cfg.lora.r,
+            "lora_alpha": model_cfg.lora.alpha,
+            "lora_dropout": model_cfg.lora.dropout,
+            "target_modules": ",".join(model_cfg.lora.target_modules),
+            "max_seq_length": model_cfg.max_seq_length,
+            **{k: v for k, v in cfg.model_dump().items() if k not in ("dpo", "comet")},
+        },
+    )
+    del trainer, model
+    return result

@@ -1,0 +1,1 @@
+"""ZenML stack specs (YAML) and their registration: `python -m stacks register <local|gpu|cloud>`."""

@@ -1,0 +1,39 @@
+"""The runner's config → ZenML mapping, without running a pipeline."""
+
+from __future__ import annotations
+
+from llm_twin.config import compose
+from llm_twin.runner import load_entrypoint, pipeline_options, redact, resolved_config
+
+
+def test_redact_masks_secrets_and_uri_credentials() -> None:
+    data = {
+        "infra": {"rabbitmq_url": "amqp://guest:hunter2@mq:5672/", "qdrant_api_key": "abc", "mongo_uri": "mongodb://h:1"},
+        "llm": {"api_key": None, "urls": ["https://u:p@x.example/a"]},
+    }
+    out = redact(data)
+    assert out["infra"]["rabbitmq_url"] == "amqp://***@mq:5672/"
+    assert out["infra"]["qdrant_api_key"] == "***"
+    assert out["infra"]["mongo_uri"] == "mongodb://h:1"
+    assert out["llm"]["api_key"] is None
+    assert out["llm"]["urls"] == ["https://***@x.example/a"]
+
+
+def test_gpu_stack_applies_step_operator_only_to_gpu_steps() -> None:
+    options = pipeline_options(compose(["stack=gpu"]))
+    assert options["steps"] == {"train_model": {"step_operator": "gpu"}}
+    assert "steps" not in pipeline_options(compose(["stack=local"]))
+
+
+def test_resolved_config_drops_hydra_and_keeps_groups() -> None:
+    resolved = resolved_config(compose())
+    assert "hydra" not in resolved
+    assert resolved["pipeline"]["params"]["infra"]["mode"] == "local"
+
+
+def test_every_pipeline_entrypoint_imports() -> None:
+    from llm_twin.config import group_choices
+
+    for name in group_choices("pipeline"):
+        fn = load_entrypoint(compose([f"pipeline={name}"]).pipeline.entrypoint)
+        assert hasattr(fn, "with_options"), name

@@ -1,0 +1,80 @@
+"""Fixtures for the inference tests: a small real retrieval index (MiniLM embeddings, ChunkPayload points)
+in a temporary Qdrant folder, and the base SmolLM2 model folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from llm_twin.domain.documents import DataType
+from llm_twin.domain.features import ChunkPayload
+
+AUTHOR = "Jane Doe"
+OTHER = "John Roe"
+
+# (document id, data type, platform, author, link, title, text)
+DOCS = [
+    ("a-vector", DataType.ARTICLE, "medium", AUTHOR, "https://medium.com/@jane/vector-dbs", "Vector databases",
+     "Vector databases store embeddings and answer nearest-neighbour queries with HNSW indexes. Qdrant "
+     "filters on payload fields like author and platform while it searches, which keeps recall high."),
+    ("a-rag", DataType.ARTICLE, "substack", AUTHOR, "https://jane.substack.com/p/rag", "RAG in production",
+     "Retrieval-augmented generation grounds a language model in your own documents. Chunk, embed, "
+     "retrieve the top passages, rerank them and put them in the prompt with their sources."),
+    ("a-quant", DataType.ARTICLE, "medium", AUTHOR, "https://medium.com/@jane/quantization", "Quantization",
+     "Quantizing a model to 8-bit integers with llama.cpp shrinks it four times and makes CPU inference "
+     "much faster; always check perplexity before you ship a quantized model."),
+    ("p-kafka", DataType.POST, "linkedin", AUTHOR, "https://linkedin.com/posts/jane-kafka", "",
+     "Streaming pipelines with Kafka changed how I think about data freshness. Change data capture from "
+     "MongoDB feeds the feature store within seconds."),
+    ("p-hiking", DataType.POST, "linkedin", AUTHOR, "https://linkedin.com/posts/jane-hiking", "",
+     "Weekend hiking in the Alps: three days, two glaciers and one very tired dog. Mountains reset the mind."),
+    ("c-retry", DataType.REPOSITORY, "github", AUTHOR, "https://github.com/jane/utils", "utils",
+     "def retry_with_backoff(fn, attempts=3):\n    \"\"\"Call fn, retrying with exponential backoff.\"\"\"\n"
+     "    for i in range(attempts):\n        try:\n            return fn()\n        except Exception:\n"
+     "            time.sleep(2 ** i)"),
+    ("o-vector", DataType.ARTICLE, "medium", OTHER, "https://medium.com/@john/vectors", "Vectors everywhere",
+     "Vector databases such as Qdrant and Milvus index embeddings for semantic search at scale."),
+]
+
+
+def sample_chunks() -> list[ChunkPayload]:
+    return [
+        ChunkPayload(
+            document_id=doc_id, chunk_index=0, chunk_count=1, data_type=dt, author_id=author.lower().replace(" ", "-"),
+            author_full_name=author, platform=platform, link=link, title=title, text=text,
+            content_hash=f"hash-{doc_id}", embedding_model_id="sentence-transformers/all-MiniLM-L6-v2",
+        )
+        for doc_id, dt, platform, author, link, title, text in DOCS
+    ]
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from llm_twin.rag.embedder import QueryEmbedder
+
+    return QueryEmbedder()
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory, embedder) -> Path:
+    """A Qdrant local folder holding the sample chunks (closed again so others can open it)."""
+    from qdrant_client import QdrantClient
+
+    from llm_twin.rag.indexing import index_chunks
+
+    path = tmp_path_factory.mktemp("qdrant_sample")
+    client = QdrantClient(path=str(path))
+    index_chunks(client, sample_chunks(), embedder)
+    client.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def base_model_dir() -> Path:
+    from omegaconf import OmegaConf
+
+    from llm_twin.models.base import ensure_base_model
+    from llm_twin.paths import CONF_DIR
+
+    return ensure_base_model(OmegaConf.to_container(OmegaConf.load(CONF_DIR / "model" / "smollm2.yaml")))
