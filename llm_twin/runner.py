@@ -96,8 +96,35 @@ def start_services(cfg: DictConfig) -> Connections:
     return connections
 
 
+def stage_config(cfg: DictConfig, name: str) -> DictConfig:
+    """`cfg` with its pipeline group swapped for `conf/pipeline/<name>.yaml` (other choices and overrides kept)."""
+    from llm_twin.config import group_choices
+    from llm_twin.paths import CONF_DIR
+
+    if name not in group_choices("pipeline"):
+        raise RunError(f"sequence names unknown pipeline {name!r}; valid: {', '.join(group_choices('pipeline'))}")
+    stage = cfg.copy()
+    OmegaConf.set_struct(stage, False)
+    stage.pipeline = OmegaConf.load(CONF_DIR / "pipeline" / f"{name}.yaml")
+    stage.run_name = f"{name}-{cfg.run_name}"
+    return stage
+
+
 def run_pipeline(cfg: DictConfig) -> Any:
-    """Run the configured pipeline; return ZenML's run response."""
+    """Run the configured pipeline (or each stage of a `sequence:`); return the last ZenML run response."""
+    sequence = cfg.pipeline.get("sequence")
+    if sequence:
+        run = None
+        for name in sequence:
+            print(f"\n=== {cfg.pipeline.name}: stage {name} ===")
+            run = run_pipeline(stage_config(cfg, name))
+            if run is not None and str(run.status) != "completed":
+                raise RunError(f"stage {name} ended {run.status}; later stages were not run")
+        return run
+    return _run_single(cfg)
+
+
+def _run_single(cfg: DictConfig) -> Any:
     from zenml import log_metadata
 
     from llm_twin.zenml_env import ensure_repository

@@ -50,7 +50,9 @@ def medium_blocks(article: Tag, skip: set[int]) -> list[str]:
                     block = f"{len(node.find_previous_siblings('li')) + 1}. {text}"
                 else:
                     block = "- " + text
-            elif node.name == "blockquote":
+            elif node.name == "blockquote" or node.find_parent("blockquote") is not None:
+                if node.name == "blockquote" and node.find(attrs={"data-selectable-paragraph": True}):
+                    continue  # its paragraphs are quoted one by one
                 block = "> " + text
             else:
                 block = text

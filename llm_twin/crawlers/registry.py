@@ -36,14 +36,26 @@ class CrawlerRegistry:
         self._instances: dict[str, Crawler] = {}
 
     def name_for(self, link: str) -> str:
-        """Crawler name for a link: longest matching domain (a domain matches itself and its subdomains)."""
+        """Crawler name for a link: the longest matching key of `crawl.crawlers`, else the default.
+
+        A key is a domain (matching itself and its subdomains, e.g. `medium.com` matches
+        `towardsdatascience.medium.com`), optionally with a port and a path prefix
+        (`example.com/blog`, `127.0.0.1:8080/medium`) for sites that host several kinds of pages.
+        """
         parts = urlsplit(link)
         if parts.scheme == "file" or link.endswith(".git"):
             return "git"
         host = (parts.hostname or "").lower()
         if not host:
             raise CollectError("bad_url", f"{link!r} is not an absolute URL")
-        matches = [d for d in self.config.crawlers if host == d.lower() or host.endswith("." + d.lower())]
+        netloc = parts.netloc.lower().rsplit("@", 1)[-1]
+        path = parts.path or "/"
+        matches = []
+        for key in self.config.crawlers:
+            domain, _, prefix = key.lower().partition("/")
+            host_ok = netloc == domain if ":" in domain else (host == domain or host.endswith("." + domain))
+            if host_ok and (not prefix or path.startswith("/" + prefix)):
+                matches.append(key)
         if not matches:
             return self.config.default_crawler
         return self.config.crawlers[max(matches, key=len)]

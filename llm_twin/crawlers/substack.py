@@ -15,6 +15,11 @@ from llm_twin.crawlers.http import Page
 from llm_twin.domain.documents import Article, User
 
 
+# Subscribe / share / comment call-to-action blocks Substack injects into post bodies.
+WIDGETS = (".subscription-widget-wrap, .subscription-widget, .subscribe-widget, .button-wrapper, "
+           ".captioned-button-wrap, .header-anchor-parent, .share-dialog, .post-ufi, .paywall")
+
+
 class SubstackCrawler(HtmlCrawler):
     name = "substack"
     platform = "substack"
@@ -25,6 +30,9 @@ class SubstackCrawler(HtmlCrawler):
         title = clean_text(title_tag.get_text(" ")) if title_tag else (meta(soup, "og:title") or "")
         subtitle = clean_text(subtitle_tag.get_text(" ")) if subtitle_tag else (meta(soup, "og:description") or "")
         body = soup.select_one("div.available-content div.body") or soup.select_one("div.body.markup")
+        if body is not None:
+            for widget in body.select(WIDGETS):
+                widget.decompose()
         text = html_to_markdown(strip_noise(body)) if body is not None else ""
         text = self.require_text(text, page.url)
         return Article(

@@ -10,7 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from llm_twin.cdc.config import CdcConfig
 from llm_twin.domain.documents import DataType
+from llm_twin.streaming.config import StreamConfig
 
 
 class EmbeddingConfig(BaseModel):
@@ -54,7 +56,7 @@ class CodeCleaningConfig(BaseModel):
 
 
 class FeaturesConfig(BaseModel):
-    """Cleaning and chunking per data type (feature names: articles, posts, code)."""
+    """Cleaning and chunking per data type (feature names: articles, posts, code), CDC and stream settings."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -67,6 +69,8 @@ class FeaturesConfig(BaseModel):
     )
     code: CodeCleaningConfig = Field(default_factory=CodeCleaningConfig)
     backfill_batch_documents: int = Field(default=64, gt=0)
+    cdc: CdcConfig = Field(default_factory=CdcConfig)
+    stream: StreamConfig = Field(default_factory=StreamConfig)
 
     @model_validator(mode="after")
     def _every_type_chunked(self) -> "FeaturesConfig":
@@ -74,6 +78,10 @@ class FeaturesConfig(BaseModel):
         if missing:
             raise ValueError(f"features.chunking lacks settings for: {sorted(missing)}")
         return self
+
+    def with_names(self, suffix: str) -> "FeaturesConfig":
+        """Unique queue/exchange/topic/group/watcher names (tests and side-by-side demos)."""
+        return self.model_copy(update={"cdc": self.cdc.with_names(suffix), "stream": self.stream.with_names(suffix)})
 
     def chunking_for(self, data_type: DataType) -> ChunkingConfig:
         return self.chunking[data_type.feature_name]

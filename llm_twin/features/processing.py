@@ -14,7 +14,7 @@ import numpy as np
 from llm_twin.domain.documents import DataType, Document
 from llm_twin.domain.features import ChunkPayload, CleanedPayload
 from llm_twin.features.chunking import Chunker, Tokenizer, load_tokenizer, model_dir
-from llm_twin.features.cleaning import clean_document
+from llm_twin.features.cleaning import CleanedDocument, clean_document
 from llm_twin.features.config import EmbeddingConfig, FeaturesConfig
 from llm_twin.features.embedding import Embedder
 
@@ -45,8 +45,12 @@ class FeatureBuilder:
             t: Chunker(self.tokenizer, features.chunking_for(t), code=t == DataType.REPOSITORY) for t in DataType
         }
 
-    def build(self, doc: Document) -> DocumentFeatures:
-        cleaned = clean_document(doc, self.features.code)
+    def clean(self, doc: Document) -> CleanedDocument:
+        return clean_document(doc, self.features.code)
+
+    def build(self, doc: Document, cleaned: CleanedDocument | None = None) -> DocumentFeatures:
+        """Clean (unless already cleaned) and chunk one document into its payloads."""
+        cleaned = cleaned or self.clean(doc)
         texts = self.chunkers[doc.data_type].chunk(cleaned)
         common = dict(
             document_id=doc.id,

@@ -37,3 +37,22 @@ def test_every_pipeline_entrypoint_imports() -> None:
     for name in group_choices("pipeline"):
         fn = load_entrypoint(compose([f"pipeline={name}"]).pipeline.entrypoint)
         assert hasattr(fn, "with_options"), name
+
+
+def test_stage_config_swaps_pipeline_and_keeps_overrides() -> None:
+    from llm_twin.runner import stage_config
+
+    cfg = compose(["pipeline=smoke", "infra.mongo_port=27999"])
+    stage = stage_config(cfg, "smoke")
+    assert stage.pipeline.name == "smoke"
+    assert stage.pipeline.params.infra.mongo_uri == "mongodb://127.0.0.1:27999"
+    assert stage.run_name.startswith("smoke-smoke-")
+
+
+def test_stage_config_rejects_unknown_stage() -> None:
+    import pytest
+
+    from llm_twin.runner import RunError, stage_config
+
+    with pytest.raises(RunError, match="unknown pipeline 'nope'"):
+        stage_config(compose(), "nope")

@@ -6,7 +6,7 @@ folder by path (`evaluate.load(<dir>)`) works anywhere. The scores come from Goo
 
 import datasets
 import evaluate
-from rouge_score import rouge_scorer, scoring
+from rouge_score import rouge_scorer
 
 _DESCRIPTION = "ROUGE-L F-measure (longest common subsequence) between predictions and references."
 _KWARGS = """
@@ -33,8 +33,8 @@ class TwinRouge(evaluate.Metric):
 
     def _compute(self, predictions, references, use_stemmer=True):
         scorer = rouge_scorer.RougeScorer(["rougeL", "rougeLsum"], use_stemmer=use_stemmer)
-        aggregator = scoring.BootstrapAggregator()
-        for pred, ref in zip(predictions, references):
-            aggregator.add_scores(scorer.score(ref, pred))
-        result = aggregator.aggregate()
-        return {key: float(value.mid.fmeasure) for key, value in result.items()}
+        scores = [scorer.score(ref, pred) for pred, ref in zip(predictions, references)]
+        if not scores:
+            return {"rougeL": 0.0, "rougeLsum": 0.0}
+        # Plain mean (deterministic), not rouge_score's bootstrap median.
+        return {key: sum(s[key].fmeasure for s in scores) / len(scores) for key in ("rougeL", "rougeLsum")}

@@ -1,0 +1,24 @@
+"""Orchestration of one author's collection run (crawl / import → warehouse) with per-source results."""
+
+from llm_twin.collection.models import (
+    AuthorConfig,
+    CollectionReport,
+    ItemResult,
+    ItemStatus,
+    LocalRepository,
+    NothingCollectedError,
+)
+from llm_twin.collection.runner import collect_author, collect_exports, collect_links, collect_repositories
+
+__all__ = [
+    "AuthorConfig",
+    "CollectionReport",
+    "ItemResult",
+    "ItemStatus",
+    "LocalRepository",
+    "NothingCollectedError",
+    "collect_author",
+    "collect_exports",
+    "collect_links",
+    "collect_repositories",
+]

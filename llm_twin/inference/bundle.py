@@ -1,0 +1,127 @@
+"""Package a served twin: the bundle folder, the BentoML model-store entries and the bento.
+
+Layout of a bundle (also what `LLM_TWIN_BUNDLE_DIR` serves in development):
+    model/  twin.gguf, served_model.json, runtime.json      → BentoML model `llm_twin_gguf`
+    index/  qdrant/ (a copy of the local Qdrant folder)      → BentoML model `llm_twin_index`
+With a Qdrant server (`runtime.qdrant_url`) the index model is empty and the service uses the live store.
+`BENTOML_HOME` defaults to `.twin/bentoml`, outside the folder being built.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from llm_twin.inference.export import REPORT_FILE, SERVED_FILE
+from llm_twin.inference.runtime import RuntimeConfig
+from llm_twin.inference.settings import BentoSettings
+from llm_twin.paths import PROJECT_ROOT, state_dir
+
+log = logging.getLogger(__name__)
+
+BENTO_SRC = PROJECT_ROOT / "bentos"
+
+
+class BentoBuild(BaseModel):
+    bento_tag: str
+    gguf_model_tag: str
+    index_model_tag: str
+    bentoml_home: str
+    serve_command: str
+
+
+def bentoml_home(settings: BentoSettings | None = None) -> Path:
+    home = Path(settings.home) if settings and settings.home else state_dir("bentoml")
+    home.mkdir(parents=True, exist_ok=True)
+    return home.resolve()
+
+
+def configure_bentoml_env(settings: BentoSettings | None = None) -> Path:
+    """Must run before bentoml is imported: it reads BENTOML_HOME once."""
+    home = bentoml_home(settings)
+    os.environ["BENTOML_HOME"] = str(home)
+    os.environ["BENTOML_DO_NOT_TRACK"] = "true"
+    return home
+
+
+def copy_qdrant_folder(src: Path, dst: Path) -> Path:
+    """Copy a local Qdrant folder without its lock file (the copy is opened by another process)."""
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".lock"), dirs_exist_ok=True)
+    return dst
+
+
+def write_bundle(out_dir: Path, served_dir: Path, runtime: RuntimeConfig, qdrant_path: Path | None) -> Path:
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    model = out_dir / "model"
+    index = out_dir / "index"
+    model.mkdir(parents=True)
+    index.mkdir(parents=True)
+    for name in (SERVED_FILE, REPORT_FILE):
+        if (Path(served_dir) / name).is_file():
+            shutil.copy2(Path(served_dir) / name, model / name)
+    if not (model / SERVED_FILE).is_file():
+        raise FileNotFoundError(f"{served_dir}/{SERVED_FILE} is missing: run the export first")
+    runtime.write(model)
+    if runtime.qdrant_url is None and qdrant_path is not None and Path(qdrant_path).is_dir():
+        copy_qdrant_folder(Path(qdrant_path), index / "qdrant")
+    (index / "README").write_text(
+        "live store: " + (runtime.qdrant_url or "") if runtime.qdrant_url else "snapshot of the local Qdrant index\n"
+    )
+    return out_dir
+
+
+def save_models(bundle_dir: Path, settings: BentoSettings, model_version: str) -> tuple[str, str]:
+    """Copy the bundle's two folders into the BentoML model store; returns the two tags."""
+    import bentoml
+
+    tags = []
+    for name, sub in ((settings.gguf_model, "model"), (settings.index_model, "index")):
+        with bentoml.models.create(name, labels={"llm_twin_version": model_version},
+                                   metadata={"source": str(bundle_dir / sub)}) as model:
+            shutil.copytree(bundle_dir / sub, model.path, dirs_exist_ok=True)
+        tags.append(str(model.tag))
+    return tags[0], tags[1]
+
+
+def stage_build_context(dst: Path) -> Path:
+    """The folder `bentoml build` packages: bentos/ plus a copy of the `llm_twin` package, so the bento
+    runs without the project checkout."""
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(BENTO_SRC, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(PROJECT_ROOT / "llm_twin", dst / "llm_twin", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return dst
+
+
+def build_bento(bundle_dir: Path, settings: BentoSettings, model_version: str) -> BentoBuild:
+    home = configure_bentoml_env(settings)
+    import bentoml
+
+    gguf_tag, index_tag = save_models(bundle_dir, settings, model_version)
+    ctx = stage_build_context(state_dir("bento_build") / settings.name)
+    # Pin the exact model versions just saved (service.py reads these at build time).
+    os.environ["LLM_TWIN_GGUF_MODEL"] = gguf_tag
+    os.environ["LLM_TWIN_INDEX_MODEL"] = index_tag
+    os.environ.pop("LLM_TWIN_BUNDLE_DIR", None)
+    bento = bentoml.bentos.build_bentofile(build_ctx=str(ctx), bentofile=str(ctx / "bentofile.yaml"),
+                                           version=_bento_version(model_version))
+    tag = str(bento.tag)
+    log.info("built bento %s", tag)
+    return BentoBuild(
+        bento_tag=tag, gguf_model_tag=gguf_tag, index_model_tag=index_tag, bentoml_home=str(home),
+        serve_command=f"BENTOML_HOME={home} BENTOML_DO_NOT_TRACK=true bentoml serve {tag} --port 3000",
+    )
+
+
+def _bento_version(model_version: str) -> str | None:
+    import re
+    import uuid
+
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "-", model_version).strip("-.") or "v"
+    return f"{safe}-{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,218 @@
+"""Trace model and sinks.
+
+Writing a trace must never fail or slow a request: sinks run on one background thread with bounded
+queueing, errors are logged (without the prompt) and counted. The warehouse sink uses short pymongo
+timeouts; the Comet sink logs each trace as a text/metrics step of one experiment (offline archive when
+no COMET_API_KEY is set).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+log = logging.getLogger(__name__)
+
+
+class MonitoringSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    sinks: list[Literal["warehouse", "comet", "memory"]] = ["warehouse"]
+    collection: str = "traces"
+    comet_project: str = "llm-twin-monitoring"
+    comet_offline_dir: str | None = None
+    max_queue: int = Field(default=1000, ge=1)
+    store_prompt: bool = True
+
+    @classmethod
+    def from_config(cls, node: Any) -> "MonitoringSettings":
+        from omegaconf import DictConfig, OmegaConf
+
+        data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node or {})
+        return cls.model_validate(data)
+
+
+class Trace(BaseModel):
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    endpoint: str = "generate"
+    instruction: str
+    prompt: str = ""
+    platform: str | None = None
+    url: str | None = None
+    retrieved_chunk_ids: list[str] = Field(default_factory=list)
+    answer: str = ""
+    finish_reason: str = ""
+    latency_s: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    model_version: str = ""
+    timings: dict[str, float] = Field(default_factory=dict)
+    error: str | None = None
+
+    def to_mongo(self) -> dict[str, Any]:
+        data = self.model_dump(mode="python")
+        data["_id"] = data.pop("id")
+        return data
+
+    @classmethod
+    def from_mongo(cls, data: dict[str, Any]) -> "Trace":
+        data = dict(data)
+        data["id"] = str(data.pop("_id"))
+        if isinstance(data.get("created_at"), datetime) and data["created_at"].tzinfo is None:
+            data["created_at"] = data["created_at"].replace(tzinfo=timezone.utc)
+        return cls.model_validate(data)
+
+
+class TraceSink(Protocol):
+    def write(self, trace: Trace) -> None: ...
+
+
+class MemorySink:
+    """Keeps the last traces in memory (tests, and `recent` when no warehouse is configured)."""
+
+    def __init__(self, size: int = 500) -> None:
+        self.size = size
+        self.items: list[Trace] = []
+        self._lock = threading.Lock()
+
+    def write(self, trace: Trace) -> None:
+        with self._lock:
+            self.items = (self.items + [trace])[-self.size :]
+
+    def recent(self, limit: int = 20) -> list[Trace]:
+        with self._lock:
+            return list(reversed(self.items[-limit:]))
+
+
+class MongoTraceStore:
+    def __init__(self, uri: str, database: str, collection: str = "traces", timeout_s: float = 5.0) -> None:
+        from pymongo import MongoClient
+
+        ms = int(timeout_s * 1000)
+        self.client = MongoClient(uri, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms, socketTimeoutMS=ms)
+        self.collection = self.client[database][collection]
+
+    def write(self, trace: Trace) -> None:
+        self.collection.replace_one({"_id": trace.id}, trace.to_mongo(), upsert=True)
+
+    def recent(self, limit: int = 20) -> list[Trace]:
+        cursor = self.collection.find({}).sort("created_at", -1).limit(limit)
+        return [Trace.from_mongo(doc) for doc in cursor]
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class CometTraceSink:
+    """One Comet experiment per service process; each trace is a step (online with COMET_API_KEY)."""
+
+    def __init__(self, project: str, offline_dir: str | None = None) -> None:
+        os.environ.setdefault("COMET_AUTO_LOG_ENV_DETAILS", "false")
+        import comet_ml
+
+        online = bool(os.environ.get("COMET_API_KEY"))
+        if online:
+            self.experiment = comet_ml.start(project_name=project)
+        else:
+            from llm_twin.paths import state_dir
+
+            directory = offline_dir or str(state_dir("comet", "monitoring"))
+            self.experiment = comet_ml.OfflineExperiment(project_name=project, offline_directory=directory,
+                                                         display_summary_level=0)
+        self._step = 0
+
+    def write(self, trace: Trace) -> None:
+        self._step += 1
+        self.experiment.log_metrics(
+            {"latency_s": trace.latency_s, "prompt_tokens": trace.prompt_tokens,
+             "completion_tokens": trace.completion_tokens}, step=self._step)
+        self.experiment.log_text(trace.model_dump_json(), step=self._step, metadata={"trace_id": trace.id})
+
+    def close(self) -> None:
+        self.experiment.end()
+
+
+class Tracer:
+    """Fans a trace out to the sinks on a background thread; `recent()` reads the first readable sink."""
+
+    def __init__(self, sinks: list[TraceSink], settings: MonitoringSettings | None = None) -> None:
+        self.sinks = sinks
+        self.settings = settings or MonitoringSettings()
+        self.failures = 0
+        self.written = 0
+        self._queue: queue.Queue[Trace | None] = queue.Queue(maxsize=self.settings.max_queue)
+        self._thread = threading.Thread(target=self._run, name="trace-writer", daemon=True)
+        self._thread.start()
+
+    def record(self, trace: Trace) -> None:
+        if not self.settings.store_prompt:
+            trace = trace.model_copy(update={"prompt": ""})
+        try:
+            self._queue.put_nowait(trace)
+        except queue.Full:
+            self.failures += 1
+            log.warning("trace queue full: dropping trace %s", trace.id)
+
+    def _run(self) -> None:
+        while True:
+            trace = self._queue.get()
+            if trace is None:
+                self._queue.task_done()
+                return
+            for sink in self.sinks:
+                try:
+                    sink.write(trace)
+                    self.written += 1
+                except Exception as exc:  # monitoring never breaks serving
+                    self.failures += 1
+                    log.warning("trace sink %s failed: %s", type(sink).__name__, exc)
+            self._queue.task_done()
+
+    def flush(self, timeout_s: float = 10.0) -> None:
+        done = threading.Event()
+        threading.Thread(target=lambda: (self._queue.join(), done.set()), daemon=True).start()
+        done.wait(timeout_s)
+
+    def recent(self, limit: int = 20) -> list[Trace]:
+        for sink in self.sinks:
+            if hasattr(sink, "recent"):
+                return sink.recent(limit)
+        return []
+
+    def close(self) -> None:
+        self.flush()
+        self._queue.put(None)
+        for sink in self.sinks:
+            if hasattr(sink, "close"):
+                try:
+                    sink.close()
+                except Exception:
+                    log.warning("closing %s failed", type(sink).__name__, exc_info=True)
+
+
+def build_tracer(settings: MonitoringSettings, mongo_uri: str | None = None, database: str = "llm_twin",
+                 timeout_s: float = 5.0) -> Tracer:
+    sinks: list[TraceSink] = []
+    if settings.enabled:
+        for name in settings.sinks:
+            if name == "warehouse" and mongo_uri:
+                sinks.append(MongoTraceStore(mongo_uri, database, settings.collection, timeout_s))
+            elif name == "comet":
+                try:
+                    sinks.append(CometTraceSink(settings.comet_project, settings.comet_offline_dir))
+                except Exception as exc:
+                    log.warning("Comet trace sink unavailable: %s", exc)
+            elif name == "memory":
+                sinks.append(MemorySink())
+    if not any(hasattr(s, "recent") for s in sinks):
+        sinks.append(MemorySink())  # so /traces always answers, even without a warehouse
+    return Tracer(sinks, settings)

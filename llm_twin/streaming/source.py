@@ -1,0 +1,104 @@
+"""Quix Streams Source that moves RabbitMQ messages into a Kafka topic without losing any.
+
+Order of operations per batch: consume (manual ack) → validate → produce to Kafka → flush the producer
+(every message delivered) → ack RabbitMQ (multiple, up to the batch's last tag). A crash anywhere before
+the ack makes RabbitMQ redeliver the batch (duplicates downstream are idempotent); nothing is acked
+before Kafka has it. A message that is not a valid `ChangeMessage` is published to the dead-letter queue
+with the reason and acked, and the stream goes on. Connection losses (a RabbitMQ restart) are retried
+with backoff.
+
+Quix runs each Source in a spawned subprocess: this module must stay importable and light (no torch).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from pydantic import ValidationError
+from quixstreams.models.topics import Topic
+from quixstreams.sources import Source
+
+from llm_twin.cdc.broker import RETRYABLE, ConfirmedPublisher, backoff_delays, connect, declare_topology
+from llm_twin.cdc.config import CdcConfig
+from llm_twin.cdc.messages import ChangeMessage
+
+log = logging.getLogger(__name__)
+
+
+class RabbitMQSource(Source):
+    def __init__(
+        self,
+        name: str,
+        rabbitmq_url: str,
+        cdc: CdcConfig,
+        timeout_s: float = 10.0,
+        batch: int = 200,
+        prefetch: int = 400,
+        idle_flush_s: float = 0.05,
+        flush_timeout_s: float = 10.0,
+    ) -> None:
+        super().__init__(name=name, shutdown_timeout=max(10.0, flush_timeout_s + 2))
+        self.rabbitmq_url = rabbitmq_url
+        self.cdc = cdc
+        self.timeout_s = timeout_s
+        self.batch = batch
+        self.prefetch = max(prefetch, batch)
+        self.idle_flush_s = idle_flush_s
+        self.flush_timeout_s = flush_timeout_s
+        self.forwarded = 0
+        self.dead_lettered = 0
+
+    def default_topic(self) -> Topic:
+        return Topic(name=self.name, key_serializer="str", value_serializer="bytes", value_deserializer="json")
+
+    def run(self) -> None:
+        delays = backoff_delays(self.cdc.retry_initial_s, self.cdc.retry_max_s, 0)
+        while self.running:
+            try:
+                self._consume()
+                return
+            except RETRYABLE as exc:
+                delay = next(delays)
+                log.warning("RabbitMQ consumer lost (%s: %s); reconnecting in %.1fs", type(exc).__name__, exc, delay)
+                deadline = time.monotonic() + delay
+                while self.running and time.monotonic() < deadline:
+                    time.sleep(0.1)
+            else:  # pragma: no cover
+                delays = backoff_delays(self.cdc.retry_initial_s, self.cdc.retry_max_s, 0)
+
+    def _consume(self) -> None:
+        connection = connect(self.rabbitmq_url, self.timeout_s)
+        dead_letters = ConfirmedPublisher(self.rabbitmq_url, self.cdc, self.timeout_s)
+        try:
+            channel = connection.channel()
+            declare_topology(channel, self.cdc)
+            channel.basic_qos(prefetch_count=self.prefetch)
+            pending_tag: int | None = None
+            pending = 0
+            for method, _props, body in channel.consume(self.cdc.queue, inactivity_timeout=self.idle_flush_s):
+                if method is not None:
+                    try:
+                        message = ChangeMessage.from_bytes(body)
+                    except (ValidationError, ValueError) as exc:
+                        reason = f"invalid change message: {exc}"
+                        dead_letters.dead_letter(body, reason.splitlines()[0] + " " + str(exc)[:500])
+                        self.dead_lettered += 1
+                    else:
+                        self.produce(value=body, key=message.document_id)
+                    pending_tag, pending = method.delivery_tag, pending + 1
+                if pending and (method is None or pending >= self.batch or not self.running):
+                    self.flush(self.flush_timeout_s)  # raises if Kafka did not take every message
+                    channel.basic_ack(delivery_tag=pending_tag, multiple=True)
+                    self.forwarded += pending
+                    pending_tag, pending = None, 0
+                if not self.running:
+                    break
+            channel.cancel()
+        finally:
+            dead_letters.close()
+            try:
+                if connection.is_open:
+                    connection.close()
+            except Exception:  # noqa: BLE001 - unacked messages are requeued by the broker anyway
+                pass

@@ -1,0 +1,162 @@
+"""Fixtures of the data-collection tests: a local website (http.server in a thread) serving pages modelled
+on Medium, Substack, LinkedIn and a personal blog plus every kind of bad response, a fast crawl config
+aimed at it, and a warehouse on the shared nx-27017 server with a fresh database per test."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from llm_twin.crawlers.config import CrawlConfig, RateLimitConfig, RetryConfig
+from llm_twin.warehouse import Warehouse
+
+PAGES = Path(__file__).parent / "pages"
+ROBOTS = "User-agent: *\nDisallow: /private/\n\nUser-agent: BadBot\nDisallow: /\n"
+
+
+class Site:
+    """State of the local website: request log and per-path hit counters."""
+
+    def __init__(self) -> None:
+        self.base = ""
+        self.hits: dict[str, int] = defaultdict(int)
+        self.user_agents: list[str] = []
+        self.lock = threading.Lock()
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def page(self, name: str) -> bytes:
+        return (PAGES / name).read_text(encoding="utf-8").replace("{base}", self.base).encode("utf-8")
+
+
+def _make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:  # keep test output clean
+            pass
+
+        def _send(self, status: int, body: bytes = b"", ctype: str = "text/html; charset=utf-8",
+                  headers: dict[str, str] | None = None, length: bool = True) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            if length:
+                self.send_header("Content-Length", str(len(body)))
+            else:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            if body:
+                self.wfile.write(body)
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server API
+            path = self.path.split("?")[0]
+            with site.lock:
+                site.hits[path] += 1
+                hits = site.hits[path]
+                site.user_agents.append(self.headers.get("User-Agent", ""))
+            pages = {
+                "/medium/@maya.lindqvist/why-your-vector-index-forgets-things-3f9c2a1b7d4e": "medium_story.html",
+                "/substack/p/evaluate-retrieval-before-answers": "substack_post.html",
+                "/linkedin/posts/maya-lindqvist_dead-letter-queues-activity-7301234567890123456-AbCd": "linkedin_post.html",
+                "/linkedin/pulse/feature-stores-time-storage-maya-lindqvist-x1y2z": "linkedin_article.html",
+                "/blog/backpressure-is-a-feature": "generic_article.html",
+                "/blog/malformed": "malformed.html",
+            }
+            if path == "/robots.txt":
+                return self._send(200, ROBOTS.encode(), "text/plain")
+            if path in pages:
+                return self._send(200, site.page(pages[path]))
+            if path == "/blog/flaky":  # 500 then 200
+                if hits == 1:
+                    return self._send(500, b"<h1>Internal Server Error</h1>")
+                return self._send(200, site.page("generic_article.html").replace(b"/blog/backpressure-is-a-feature", b"/blog/flaky"))
+            if path == "/blog/down":
+                return self._send(503, b"<h1>Service Unavailable</h1>")
+            if path == "/blog/busy":  # 429 with a short Retry-After, then 200
+                if hits == 1:
+                    return self._send(429, b"slow down", headers={"Retry-After": "1"})
+                return self._send(200, site.page("generic_article.html").replace(b"/blog/backpressure-is-a-feature", b"/blog/busy"))
+            if path == "/blog/throttled":
+                return self._send(429, b"slow down", headers={"Retry-After": "3600"})
+            if path == "/blog/slow":
+                time.sleep(1.5)
+                return self._send(200, site.page("generic_article.html"))
+            if path.startswith("/hop/"):
+                n = int(path.rsplit("/", 1)[1])
+                return self._send(302, b"", headers={"Location": f"/hop/{n + 1}"})
+            if path == "/go/backpressure":  # a short redirect chain that ends on a real article
+                return self._send(301, b"", headers={"Location": "/go/backpressure-2"})
+            if path == "/go/backpressure-2":
+                return self._send(307, b"", headers={"Location": site.url("/blog/backpressure-is-a-feature?utm_source=x")})
+            if path == "/files/report.pdf":
+                return self._send(200, b"%PDF-1.7\n" + b"0" * 500, "application/pdf")
+            if path == "/blog/huge":
+                return self._send(200, b"<html><body>" + b"<p>lorem ipsum</p>" * 20_000 + b"</body></html>")
+            if path == "/blog/huge-stream":  # no Content-Length: the limit must hold while streaming
+                return self._send(200, b"<html><body>" + b"<p>lorem ipsum</p>" * 20_000 + b"</body></html>", length=False)
+            if path == "/linkedin/posts/members-only":
+                return self._send(302, b"", headers={"Location": "/linkedin/authwall?trk=public_post"})
+            if path == "/linkedin/authwall":
+                return self._send(200, b"<html><body><h1>Join LinkedIn</h1><form><input name=email></form></body></html>")
+            if path.startswith("/private/"):
+                return self._send(200, site.page("generic_article.html"))
+            return self._send(404, b"<h1>Not Found</h1>")
+
+    return Handler
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[Site]:
+    state = Site()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(state))
+    server.daemon_threads = True
+    state.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, name="etl-test-site", daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture()
+def crawl_config(site: Site) -> CrawlConfig:
+    """Fast, bounded settings aimed at the local site (loopback allowed, near-zero backoff)."""
+    netloc = site.base.split("://", 1)[1]
+    return CrawlConfig(
+        user_agent="LLMTwinBot-test/0.1 (+https://example.invalid/bot)",
+        connect_timeout_s=1.0,
+        read_timeout_s=0.5,
+        total_timeout_s=5.0,
+        max_body_bytes=100_000,
+        max_redirects=3,
+        allow_private_addresses=True,
+        retries=RetryConfig(max_attempts=2, backoff_base_s=0.05, backoff_max_s=0.1, retry_after_max_s=5),
+        rate_limit=RateLimitConfig(min_interval_s=0.0),
+        crawlers={
+            f"{netloc}/medium": "medium",
+            f"{netloc}/substack": "substack",
+            f"{netloc}/linkedin": "linkedin",
+            "medium.com": "medium",
+            "github.com": "github",
+        },
+    )
+
+
+@pytest.fixture()
+def warehouse(mongo_uri: str) -> Iterator[Warehouse]:
+    """A warehouse on the shared nx-27017 server, in a database of its own."""
+    wh = Warehouse(mongo_uri, f"etl_{uuid.uuid4().hex[:10]}", timeout_s=10)
+    yield wh
+    wh.client.drop_database(wh.db.name)
+    wh.close()
