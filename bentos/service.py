@@ -6,7 +6,7 @@ GGUF, its measurement report and `runtime.json`) and `llm_twin_index` (a snapsho
 index; empty when the runtime points at a Qdrant server). For development and in-process tests,
 `LLM_TWIN_BUNDLE_DIR` serves a folder with the same layout instead of the model store.
 
-The API key is optional: when the env variable named by `serving.api_key_env` (LLM_TWIN_API_KEY) is set,
+The API key is optional: when the env variable LLM_TWIN_API_KEY is set (read per request),
 `/generate`, `/retrieve` and `/traces` answer 401 without `X-API-Key: <key>` or `Authorization: Bearer <key>`.
 """
 
@@ -39,13 +39,14 @@ class ApiKeyMiddleware:
 
     def __init__(self, app, env_name: str = API_KEY_ENV) -> None:
         self.app = app
-        self.key = os.environ.get(env_name) or None
+        self.env_name = env_name
 
     async def __call__(self, scope, receive, send):
-        if self.key and scope["type"] == "http" and scope["path"].rstrip("/") in PROTECTED:
+        key = os.environ.get(self.env_name) or None  # read per request: rotating the key needs no restart
+        if key and scope["type"] == "http" and scope["path"].rstrip("/") in PROTECTED:
             headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
             given = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if not given or not hmac.compare_digest(given.encode(), self.key.encode()):
+            if not given or not hmac.compare_digest(given.encode(), key.encode()):
                 body = json.dumps({"error": "missing or invalid API key (X-API-Key header)"}).encode()
                 await send({"type": "http.response.start", "status": 401, "headers": [
                     (b"content-type", b"application/json"), (b"www-authenticate", b"ApiKey")]})

@@ -24,7 +24,10 @@ def train_pipeline(
     infra: dict[str, Any],
 ) -> None:
     dataset = build_instruct_dataset(dataset_config, base_model, infra)
-    preference = build_preference_dataset(dataset, dataset_config, base_model)
-    _adapter, merged, _plot = train_model(dataset, preference, base_model, training_config)
+    # Preference pairs cost base-model generations: only build them when the DPO stage will use them.
+    preference = None
+    if (training_config.get("dpo") or {}).get("enabled"):
+        preference = build_preference_dataset(dataset, dataset_config, base_model)
+    _adapter, merged, _plot = train_model(dataset, base_model, training_config, preference=preference)
     report, _html = evaluate_model(dataset, base_model, evaluation_config, merged_model=merged)
     promote_model(report, evaluation_config)

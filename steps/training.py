@@ -28,9 +28,9 @@ def _work_dir(run_name: str) -> Path:
 @step
 def train_model(
     dataset: InstructDataset,
-    preference: PreferenceDataset,
     base_model: dict[str, Any],
     training_config: dict[str, Any],
+    preference: PreferenceDataset | None = None,
 ) -> tuple[
     Annotated[Path, ArtifactConfig(name="lora_adapter", artifact_type=ArtifactType.MODEL)],
     Annotated[Path, ArtifactConfig(name="merged_model", artifact_type=ArtifactType.MODEL)],

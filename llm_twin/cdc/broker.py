@@ -8,6 +8,7 @@ messages are published there directly with the reason in the `x-error` header.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import time
@@ -49,7 +50,7 @@ def backoff_delays(initial_s: float, max_s: float, attempts: int) -> Iterator[fl
 def retry(action: Callable[[], T], cfg: CdcConfig, what: str, on_error: Callable[[], None] | None = None) -> T:
     """Run `action`, retrying RabbitMQ failures with backoff; raise BrokerUnavailable when out of tries."""
     last: Exception | None = None
-    for delay in [0.0, *backoff_delays(cfg.retry_initial_s, cfg.retry_max_s, cfg.retry_attempts)]:
+    for delay in itertools.chain([0.0], backoff_delays(cfg.retry_initial_s, cfg.retry_max_s, cfg.retry_attempts)):
         if delay:
             time.sleep(delay)
         try:

@@ -20,6 +20,7 @@ from llm_twin.domain.documents import DataType
 
 MESSAGE_SCHEMA_VERSION = 1
 _JSON_OPTIONS = json_util.RELAXED_JSON_OPTIONS
+_DECODE_OPTIONS = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=timezone.utc)
 
 
 class Operation(StrEnum):
@@ -56,7 +57,7 @@ class ChangeMessage(BaseModel):
         """The document as pymongo would return it (datetimes restored)."""
         if self.document is None:
             raise ValueError(f"{self.operation.value} message {self.event_id} carries no document")
-        return json_util.loads(json.dumps(self.document), json_options=_JSON_OPTIONS)
+        return json_util.loads(json.dumps(self.document), json_options=_DECODE_OPTIONS)
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode("utf-8")

@@ -61,3 +61,13 @@ def reconcile(
             message = ChangeMessage.for_document(Operation.DELETE, data_type.value, None, document_id, origin="reconcile")
             publisher.publish(message.to_bytes(), message.event_id)
     return {t.feature_name: d.counts() for t, d in drift.items()}
+
+
+def check_sync(connections, dimension: int, collections: list[str]) -> dict[str, dict[str, int]]:  # noqa: ANN001
+    """Drift counts per feature type (all zero = the feature store matches the warehouse)."""
+    import pymongo
+
+    with pymongo.MongoClient(connections.mongo_uri, serverSelectionTimeoutMS=int(connections.timeout_s * 1000)) as client:
+        with FeatureStore(connections, dimension) as store:
+            drift = find_drift(client[connections.mongo_database], store, collections)
+    return {t.feature_name: d.counts() for t, d in drift.items()}

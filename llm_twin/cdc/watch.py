@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--snapshot", action="store_true", help="publish all existing documents before streaming")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pika").setLevel(logging.WARNING)
     settings = settings_from_args(args)
     watcher = ChangeWatcher(settings.connections, settings.features.cdc)
     signal.signal(signal.SIGTERM, lambda *_: watcher.stop())

@@ -176,3 +176,13 @@ class ChangeWatcher:
             else:
                 self._stop.wait(self.cfg.poll_interval_s)
         return self.stats
+
+
+def drain_changes(connections: Connections, cfg: CdcConfig) -> WatchStats:
+    """Bounded watcher run: publish every pending change (snapshot first if no token), then stop."""
+    bounded_cfg = cfg.model_copy(update={"retry_attempts": cfg.retry_attempts or 5})
+    watcher = ChangeWatcher(connections, bounded_cfg)
+    try:
+        return watcher.run(bounded=True)
+    finally:
+        watcher.close()

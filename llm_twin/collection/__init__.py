@@ -8,7 +8,14 @@ from llm_twin.collection.models import (
     LocalRepository,
     NothingCollectedError,
 )
-from llm_twin.collection.runner import collect_author, collect_exports, collect_links, collect_repositories
+from llm_twin.collection.runner import (
+    collect_author,
+    collect_exports,
+    collect_links,
+    collect_part,
+    collect_repositories,
+    ensure_collected,
+)
 
 __all__ = [
     "AuthorConfig",
@@ -20,5 +27,7 @@ __all__ = [
     "collect_author",
     "collect_exports",
     "collect_links",
+    "collect_part",
     "collect_repositories",
+    "ensure_collected",
 ]

@@ -30,7 +30,7 @@ GIT_ENV = {
 
 def _git(args: list[str], cwd: Path) -> None:
     env = {**os.environ, **GIT_ENV, "HOME": str(cwd)}  # no user/global git config leaks in
-    proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(["git", *args], check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
     if proc.returncode != 0:
         raise CollectError("git", f"git {' '.join(args)} failed in {cwd}: {proc.stderr.strip()[-300:]}")
 

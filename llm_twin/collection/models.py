@@ -47,7 +47,7 @@ class AuthorConfig(BaseModel):
         return [link.strip() for link in links if link and link.strip()]
 
     @classmethod
-    def from_config(cls, node: Any) -> "AuthorConfig":
+    def from_config(cls, node: Any) -> AuthorConfig:
         from omegaconf import DictConfig, OmegaConf
 
         data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
@@ -124,7 +124,7 @@ class CollectionReport(BaseModel):
             "duration_s": round(self.duration_s, 2),
         }
 
-    def merge(self, other: "CollectionReport") -> "CollectionReport":
+    def merge(self, other: CollectionReport) -> CollectionReport:
         return CollectionReport(
             author=self.author,
             author_id=self.author_id,

@@ -36,7 +36,7 @@ def _store(warehouse: Warehouse, document: Document, source: str, origin: str, c
            started: float) -> ItemResult:
     try:
         result = warehouse.upsert(document)
-    except (ValueError, WarehouseError) as exc:
+    except (ValueError, TypeError, WarehouseError) as exc:
         return _failed(source, origin, CollectError("warehouse", str(exc)), crawler, started)
     return ItemResult(
         source=source,
@@ -58,12 +58,12 @@ def _failed(source: str, origin: str, error: CollectError, crawler: str | None, 
 
 
 def collect_links(links: list[str], author: User, crawl: CrawlConfig, warehouse: Warehouse,
-                  progress: bool = True) -> list[ItemResult]:
+                  progress: bool = True, desc: str = "crawl links") -> list[ItemResult]:
     """Crawl each link with the crawler its domain maps to (generic fallback) and store the document."""
     results: list[ItemResult] = []
     registry = CrawlerRegistry(crawl)
     try:
-        for link in tqdm(links, desc="crawl links", unit="link", disable=not progress or not links):
+        for link in tqdm(links, desc=desc, unit="link", disable=not progress or not links):
             started = time.monotonic()
             crawler_name = None
             try:
@@ -132,7 +132,8 @@ def collect_repositories(author_cfg: AuthorConfig, author: User, crawl: CrawlCon
         links.append(link)
     if links:
         git_cfg = crawl.git.model_copy(update={"url_rewrites": {**crawl.git.url_rewrites, **rewrites}})
-        results.extend(collect_links(links, author, crawl.model_copy(update={"git": git_cfg}), warehouse, progress))
+        results.extend(collect_links(links, author, crawl.model_copy(update={"git": git_cfg}), warehouse, progress,
+                                     desc="crawl repositories"))
     for item in results:
         item.origin = "repository"
     return results
@@ -160,3 +161,23 @@ def ensure_collected(report: CollectionReport) -> None:
             f"nothing could be collected for {report.author} ({len(report.items)} sources; {reasons})\n"
             + report.summary_table()
         )
+
+
+PARTS = ("links", "exports", "repositories")
+
+
+def collect_part(part: str, author_cfg: AuthorConfig, author: User, crawl: CrawlConfig, warehouse: Warehouse,
+                 root: Path = PROJECT_ROOT, progress: bool = True) -> CollectionReport:
+    """One part of a run (what one pipeline step does): `links`, `exports` or `repositories`."""
+    started = time.monotonic()
+    report = CollectionReport(author=author.full_name, author_id=author.id)
+    if part == "links":
+        report.items = collect_links(author_cfg.links, author, crawl, warehouse, progress)
+    elif part == "exports":
+        report.items = collect_exports(author_cfg, author, warehouse, root, progress)
+    elif part == "repositories":
+        report.items = collect_repositories(author_cfg, author, crawl, warehouse, root, progress)
+    else:
+        raise ValueError(f"unknown part {part!r}; expected one of {PARTS}")
+    report.duration_s = time.monotonic() - started
+    return report

@@ -106,7 +106,7 @@ class CrawlConfig(BaseModel):
     git: GitConfig = Field(default_factory=GitConfig)
 
     @classmethod
-    def from_config(cls, node: Any) -> "CrawlConfig":
+    def from_config(cls, node: Any) -> CrawlConfig:
         """Build from the `crawl` config node (DictConfig or dict); `None` gives the defaults."""
         if node is None:
             return cls()

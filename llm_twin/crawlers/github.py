@@ -81,7 +81,11 @@ class GitRepositoryCrawler(Crawler):
             raise CollectError("invalid_document", f"{link}: {exc.errors()[0].get('msg')}") from exc
 
     def resolve(self, link: str) -> tuple[str, str, str]:
-        """Clone URL (after `url_rewrites`), repository name and platform of a link."""
+        """Clone URL, repository name and platform of a link.
+
+        `url_rewrites` maps either a whole link (exact) or a clone-URL prefix (longest wins) to a
+        replacement, like git's `url.<base>.insteadOf`.
+        """
         parts = urlsplit(link)
         host = (parts.hostname or "").lower()
         segments = [s for s in parts.path.split("/") if s]
@@ -95,10 +99,14 @@ class GitRepositoryCrawler(Crawler):
             if not segments:
                 raise CollectError("bad_url", f"{link} does not name a repository")
             clone_url, platform, name = link, "git", segments[-1].removesuffix(".git")
-        for prefix, replacement in self.config.git.url_rewrites.items():
-            for candidate in (clone_url, link):
-                if candidate.startswith(prefix):
-                    return replacement + candidate[len(prefix):], name, platform
+        rewrites = self.config.git.url_rewrites
+        exact = rewrites.get(link.rstrip("/"))
+        if exact:
+            return exact, name, platform
+        prefixes = [p for p in rewrites if clone_url.startswith(p)]
+        if prefixes:
+            prefix = max(prefixes, key=len)
+            return rewrites[prefix] + clone_url[len(prefix):], name, platform
         return clone_url, name, platform
 
     def clone(self, url: str, target: Path) -> None:
@@ -110,7 +118,7 @@ class GitRepositoryCrawler(Crawler):
                "-c", f"http.userAgent={self.config.user_agent}",
                "clone", "--depth", "1", "--single-branch", "--no-tags", "--quiet", url, str(target)]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=self.config.git.clone_timeout_s,
+            proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=self.config.git.clone_timeout_s,
                                   env=env, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired as exc:
             raise CollectError("timeout", f"git clone of {url} took longer than {self.config.git.clone_timeout_s:g} s") from exc

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, Tag
@@ -180,16 +181,15 @@ def parse_date(value: str | None) -> datetime | None:
     if not value:
         return None
     value = value.strip()
-    candidates = [value, value.replace("Z", "+00:00"), value.replace(" ", "T", 1)]
-    for candidate in candidates:
+    for candidate in (value, value.replace(" ", "T", 1)):
         try:
-            parsed = datetime.fromisoformat(candidate.replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(candidate)  # Python 3.11 reads "Z" and most ISO 8601 forms
         except ValueError:
             continue
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     for fmt in ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%a, %d %b %Y %H:%M:%S %Z", "%Y-%m-%d %H:%M", "%m/%d/%Y"):
         try:
-            return datetime.strptime(value, fmt).replace(tzinfo=timezone.utc)
+            return datetime.strptime(value, fmt).replace(tzinfo=UTC)
         except ValueError:
             continue
     return None

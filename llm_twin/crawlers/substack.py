@@ -14,7 +14,6 @@ from llm_twin.crawlers.html import clean_text, html_to_markdown, meta, published
 from llm_twin.crawlers.http import Page
 from llm_twin.domain.documents import Article, User
 
-
 # Subscribe / share / comment call-to-action blocks Substack injects into post bodies.
 WIDGETS = (".subscription-widget-wrap, .subscription-widget, .subscribe-widget, .button-wrapper, "
            ".captioned-button-wrap, .header-anchor-parent, .share-dialog, .post-ufi, .paywall")

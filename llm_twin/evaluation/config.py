@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm_twin.training.config import LLMClientConfig
@@ -31,6 +33,7 @@ class EvaluationConfig(_Strict):
     max_samples: int = Field(default=16, ge=1)  # held-out prompts to generate for
     max_new_tokens: int = Field(default=96, ge=1)
     batch_size: int = Field(default=8, ge=1)
+    torch_threads: int | Literal["auto"] = "auto"
     compare_production: bool = True
     compare_base: bool = True
     include_augmented: bool = True

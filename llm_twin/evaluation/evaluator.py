@@ -39,6 +39,9 @@ def score_model(
     version: str | None = None,
     max_length: int = 2048,
 ) -> ModelScores:
+    from llm_twin.training.threads import configure_torch_threads
+
+    configure_torch_threads(cfg.torch_threads)  # re-checked per model: the machine's load changes
     test = held_out(dataset, cfg)
     gen_samples = test[: cfg.max_samples]
     model, tok = load_causal_lm(model_dir, dtype)

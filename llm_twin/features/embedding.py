@@ -28,7 +28,8 @@ class Embedder:
         self.model = SentenceTransformer(model_dir(config.package, config.model_id), device=config.device)
         self.model.max_seq_length = config.max_seq_length
         self.load_s = time.perf_counter() - started
-        dim = self.model.get_sentence_embedding_dimension()
+        dimension_of = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        dim = dimension_of()
         if dim != config.dimension:
             raise ValueError(f"embedding.dimension={config.dimension} but {config.model_id} outputs {dim}")
 

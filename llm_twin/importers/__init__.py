@@ -22,4 +22,4 @@ def importer_for(spec: ExportSpec, root: Path) -> Importer:
     return IMPORTERS[spec.kind](spec, root)
 
 
-__all__ = ["ExportArchive", "ExportSpec", "IMPORTERS", "ImportRecord", "Importer", "importer_for"]
+__all__ = ["IMPORTERS", "ExportArchive", "ExportSpec", "ImportRecord", "Importer", "importer_for"]

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -95,7 +95,7 @@ class ExportArchive:
         if self._zip is not None:
             self._zip.close()
 
-    def __enter__(self) -> "ExportArchive":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -58,8 +58,8 @@ class MarkdownFolderImporter(Importer):
         date = parse_date(date_value.isoformat() if hasattr(date_value, "isoformat") else str(date_value or ""))
         platform = str(meta.get("platform") or self.spec.platform or "markdown")
         kind = str(meta.get("type") or "article").lower()
-        common = dict(platform=platform, link=link, author_id=author.id, author_full_name=author.full_name,
-                      published_at=date)
+        common = {"platform": platform, "link": link, "author_id": author.id,
+                  "author_full_name": author.full_name, "published_at": date}
         if kind == "post":
             content = {"text": body} if not title else {"title": title, "text": body}
             return Post(content=content, **common)

@@ -38,6 +38,8 @@ class MediumExportImporter(Importer):
             raise CollectError("parse", f"{name}: no section[data-field=body]")
         for repeated in body.select(".graf--title, .graf--subtitle, .graf--kicker"):
             repeated.decompose()  # Medium repeats title and subtitle as the first body blocks
+        for tag in body.find_all(["h3", "h4"]):
+            tag.name = "h2" if tag.name == "h3" else "h3"  # Medium's large / small headings
         text = html_to_markdown(body)
         if not text:
             raise CollectError("no_content", f"{name}: the story body is empty")

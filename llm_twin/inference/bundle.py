@@ -125,3 +125,22 @@ def _bento_version(model_version: str) -> str | None:
 
     safe = re.sub(r"[^A-Za-z0-9_.-]", "-", model_version).strip("-.") or "v"
     return f"{safe}-{uuid.uuid4().hex[:8]}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m llm_twin.inference.bundle <bundle_dir> [--version V]`: build a bento from a bundle
+    folder (prints the BentoBuild as JSON). Runs in its own process so BENTOML_HOME applies."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m llm_twin.inference.bundle")
+    parser.add_argument("bundle_dir", type=Path)
+    parser.add_argument("--version", default="dev")
+    parser.add_argument("--home", default=None, help="BENTOML_HOME (default .twin/bentoml)")
+    args = parser.parse_args(argv)
+    build = build_bento(args.bundle_dir, BentoSettings(home=args.home), args.version)
+    print(build.model_dump_json())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -85,8 +85,13 @@ def _load_state_dict(model_dir: Path) -> dict[str, np.ndarray]:
     return tensors
 
 
-def export_gguf(model_dir: Path, base_gguf: Path, out_path: Path, out_type: str = "f32") -> Path:
+def export_gguf(
+    model_dir: Path, base_gguf: Path, out_path: Path, out_type: str = "f32", permute_qk: bool = True
+) -> Path:
     """Export `model_dir` (a merged HF llama folder) to `out_path` as an F32 or F16 GGUF.
+
+    `permute_qk=False` writes a deliberately wrong file (tests use it to prove the perplexity check
+    catches a bad export).
 
     Written to a temporary name and renamed, so a crash never leaves a half-written file that a later
     quantization would pick up.
@@ -123,9 +128,9 @@ def export_gguf(model_dir: Path, base_gguf: Path, out_path: Path, out_type: str 
         gguf_name = name_map.get_name(hf_name, try_suffixes=(".weight", ".bias"))
         if gguf_name is None:
             raise ExportError(f"no GGUF name for tensor {hf_name!r}")
-        if hf_name.endswith("self_attn.q_proj.weight"):
+        if permute_qk and hf_name.endswith("self_attn.q_proj.weight"):
             data = permute_rotary(data, n_head)
-        elif hf_name.endswith("self_attn.k_proj.weight"):
+        elif permute_qk and hf_name.endswith("self_attn.k_proj.weight"):
             data = permute_rotary(data, n_head_kv)
         # Norms and other 1-D tensors stay F32 (llama.cpp requires it); matrices follow out_type.
         if out_type == "f16" and data.ndim == 2:

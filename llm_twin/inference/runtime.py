@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel
 
 from llm_twin.inference.settings import ServingSettings
 from llm_twin.monitoring.traces import MonitoringSettings
@@ -34,7 +34,6 @@ class RuntimeConfig(BaseModel):
 
     def write(self, folder: Path) -> Path:
         data = self.model_dump(mode="json")
-        data["retrieval"]["llm"].pop("api_key", None)
         if self.mongo_uri and "@" in self.mongo_uri:
             data["mongo_uri"] = None
         path = Path(folder) / RUNTIME_FILE
@@ -55,7 +54,4 @@ class RuntimeConfig(BaseModel):
             update["mongo_database"] = os.environ["MONGODB_DATABASE"]
         if os.environ.get("QDRANT_URL"):
             update["qdrant_url"] = os.environ["QDRANT_URL"]
-        if os.environ.get("RAG_LLM_API_KEY"):
-            llm = self.retrieval.llm.model_copy(update={"api_key": SecretStr(os.environ["RAG_LLM_API_KEY"])})
-            update["retrieval"] = self.retrieval.model_copy(update={"llm": llm})
         return self.model_copy(update=update)

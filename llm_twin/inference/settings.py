@@ -31,7 +31,6 @@ class ServingSettings(BaseModel):
     system_prompt: str = "You are {author}'s writing twin: write in their voice, style and opinions."
     n_ctx: int = Field(default=2048, ge=256)
     threads: int | None = None
-    api_key_env: str = "LLM_TWIN_API_KEY"
     generation: GenerationParams = GenerationParams()
     url: UrlSettings = UrlSettings()
     quantization: QuantizationSettings = QuantizationSettings()

@@ -26,8 +26,9 @@ def chat(endpoint: LLMEndpoint, system: str, user: str, max_tokens: int = 256) -
         raise LLMError("no LLM endpoint configured (retrieval.llm.base_url)")
     url = endpoint.base_url.rstrip("/") + "/chat/completions"
     headers = {"Content-Type": "application/json"}
-    if endpoint.api_key is not None:
-        headers["Authorization"] = f"Bearer {endpoint.api_key.get_secret_value()}"
+    key = endpoint.api_key()
+    if key is not None:
+        headers["Authorization"] = f"Bearer {key.get_secret_value()}"
     body = {
         "model": endpoint.model,
         "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],

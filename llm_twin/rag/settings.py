@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -14,13 +15,18 @@ class LLMEndpoint(BaseModel):
 
     base_url: str | None = None
     model: str = "gpt-4o-mini"
-    api_key: SecretStr | None = None
+    api_key_env: str = "RAG_LLM_API_KEY"  # the key is read from this env variable when a call is made
     timeout_s: float = Field(default=20.0, gt=0)
     retries: int = Field(default=2, ge=0, le=5)
 
     @property
     def enabled(self) -> bool:
         return bool(self.base_url)
+
+    def api_key(self) -> SecretStr | None:
+        """Never part of the config (which ZenML records as pipeline parameters)."""
+        value = os.environ.get(self.api_key_env)
+        return SecretStr(value) if value else None
 
 
 class RerankSettings(BaseModel):

@@ -158,6 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reconcile", action="store_true", help="re-publish warehouse/Qdrant differences first")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pika").setLevel(logging.WARNING)
     settings = settings_from_args(args)
     report = run_stream(settings, bounded=args.bounded, reconcile_first=args.reconcile)
     print(json.dumps(report.as_metadata()))

@@ -152,6 +152,7 @@ class TrainingConfig(_Strict):
     gradient_checkpointing: bool = False
     use_augmented: bool = True  # train on augmented prompts as well as plain ones
     seed: int = 42
+    torch_threads: int | Literal["auto"] = "auto"  # CPU threads; auto = all cores unless the machine is busy
     sample_generations: int = Field(default=3, ge=0)
     max_new_tokens: int = Field(default=96, ge=1)
     dpo: DPOConfigModel = Field(default_factory=DPOConfigModel)

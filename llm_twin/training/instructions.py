@@ -22,7 +22,7 @@ STOPWORDS = frozenset(
     their them then there these they this those through to too under until up very was we were what when
     where which while who whom why will with would you your yours one get got like really much many make
     made way thing things lot even still well back use used using new every first last also via per
-    self def return import from none true false class print""".split()
+    self def return import from none true false class print talk time let let's here thing""".split()
 )
 
 PLATFORM_LABELS = {

@@ -46,6 +46,9 @@ def run_training(
     run_name: str = "llm-twin-sft",
 ) -> TrainOutputs:
     started = time.perf_counter()
+    from llm_twin.training.threads import configure_torch_threads
+
+    configure_torch_threads(cfg.torch_threads)
     work_dir.mkdir(parents=True, exist_ok=True)
     base_dir = base_model_dir(model_cfg)
     tracker = start_tracker(cfg.comet, run_name, tags=[model_cfg.name, "qlora"])

@@ -16,6 +16,9 @@ def build_preference_dataset(
     picked = [s for s in dataset.train if s.kind == "plain"][: cfg.max_samples]
     if not picked or cfg.max_samples == 0:
         return PreferenceDataset(base_model=model_cfg.base_model_id)
+    from llm_twin.training.threads import configure_torch_threads
+
+    configure_torch_threads("auto")
     model, tok = load_causal_lm(base_dir, model_cfg.dtype)
     answers = generate(
         model, tok, [s.prompt_messages() for s in picked],

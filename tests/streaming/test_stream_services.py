@@ -1,0 +1,120 @@
+"""The CDC + streaming chain on the real local services (nx-27017, RabbitMQ, Tansu, Qdrant local mode)."""
+
+from __future__ import annotations
+
+import pika
+import pytest
+
+from llm_twin.cdc.messages import ChangeMessage, Operation
+from llm_twin.cdc.watcher import drain_changes
+from llm_twin.domain.documents import DataType
+from llm_twin.domain.features import cleaned_collection, embedded_collection, point_id
+from llm_twin.feature_store.qdrant import FeatureStore
+from llm_twin.features.backfill import backfill
+from llm_twin.streaming.app import run_stream
+from tests.streaming.conftest import article, assert_in_sync, dead_letters, post, repository, warehouse
+
+pytestmark = pytest.mark.services
+
+
+def _stream(settings):
+    drain_changes(settings.connections, settings.features.cdc)
+    return run_stream(settings, bounded=True)
+
+
+def test_inserts_updates_deletes_reach_qdrant_and_backfill_matches(stream_settings, tmp_path):
+    db = warehouse(stream_settings)
+    long_article, short_post, repo = article(1, sentences=60), post(1), repository(1)
+    db.articles.insert_one(long_article.to_mongo())  # before the watcher's first run: reaches Qdrant by snapshot
+    drain_changes(stream_settings.connections, stream_settings.features.cdc)
+    db.posts.insert_one(short_post.to_mongo())
+    db.repositories.insert_one(repo.to_mongo())
+    gone = post(2)
+    db.posts.insert_one(gone.to_mongo())
+
+    report = _stream(stream_settings)
+    assert report.write.documents == {"articles": 1, "posts": 2, "code": 1}
+    assert assert_in_sync(stream_settings) == {"articles": 1, "posts": 2, "code": 1}
+    with FeatureStore(stream_settings.connections, 384) as store:
+        long_chunks = store.count(embedded_collection(DataType.ARTICLE))
+        hit = store.search(DataType.REPOSITORY, store_vector(stream_settings, "def answer_1"), limit=1)[0]
+        assert hit.payload["document_id"] == repo.id and hit.id == point_id(repo.id, 0)
+    assert long_chunks >= 3
+
+    # update: shorten the article (stale chunks must go), replace a post, delete another
+    shorter = long_article.model_copy(update={"content": {"title": "T1", "text": "Now one sentence."}, "content_hash": ""})
+    shorter = type(long_article).model_validate(shorter.model_dump(exclude={"content_hash"}))
+    db.articles.update_one({"_id": long_article.id}, {"$set": {"content": shorter.content, "content_hash": shorter.content_hash}})
+    replaced = short_post.model_copy(update={"content": {"text": "Rewritten post about Qdrant."}})
+    replaced = type(short_post).model_validate(replaced.model_dump(exclude={"content_hash"}))
+    db.posts.replace_one({"_id": short_post.id}, replaced.to_mongo())
+    db.posts.delete_one({"_id": gone.id})
+
+    report = _stream(stream_settings)
+    assert report.write.deleted == {"posts": 1}
+    assert assert_in_sync(stream_settings) == {"articles": 1, "posts": 1, "code": 1}
+    with FeatureStore(stream_settings.connections, 384) as store:
+        assert store.count(embedded_collection(DataType.ARTICLE)) == 1
+        post_points = store.payloads(embedded_collection(DataType.POST))
+        assert [p["text"] for p in post_points.values()] == ["Rewritten post about Qdrant."]
+        streamed = {c: store.payloads(c) for t in DataType for c in (cleaned_collection(t), embedded_collection(t))}
+
+    # the batch backfill writes the same point ids and payloads into a fresh store
+    fresh = stream_settings.model_copy(
+        update={"connections": stream_settings.connections.model_copy(update={"qdrant_path": tmp_path / "backfill"})}
+    )
+    result = backfill(fresh, progress=False)
+    assert result.write.documents == {"articles": 1, "posts": 1, "code": 1} and not result.failed
+    with FeatureStore(fresh.connections, 384) as store:
+        assert {c: store.payloads(c) for c in streamed} == streamed
+
+
+def store_vector(settings, text: str) -> list[float]:
+    from llm_twin.features.embedding import get_embedder
+
+    return get_embedder(settings.embedding).encode([text])[0].tolist()
+
+
+def test_poison_messages_are_dead_lettered_and_the_stream_goes_on(stream_settings):
+    from llm_twin.cdc.broker import ConfirmedPublisher
+
+    cdc = stream_settings.features.cdc
+    bad_document = ChangeMessage.for_document(
+        Operation.INSERT, "posts", {"_id": "p-bad", "platform": "x"}, "p-bad"  # fails the Post model
+    )
+    empty = post(7).model_copy(update={"content": {"text": "🚀 https://t.co/x"}})
+    empty_text = ChangeMessage.for_document(Operation.INSERT, "posts", empty.to_mongo(), empty.id)
+    good = post(8)
+    with ConfirmedPublisher(stream_settings.connections.rabbitmq_url.get_secret_value(), cdc) as publisher:
+        publisher.publish(b"{not json", "m1")
+        publisher.publish(bad_document.to_bytes(), bad_document.event_id)
+        publisher.publish(empty_text.to_bytes(), empty_text.event_id)
+    db = warehouse(stream_settings)
+    db.posts.insert_one(good.to_mongo())
+
+    report = _stream(stream_settings)
+    assert report.dead_lettered == 2  # the two that parse as messages; the non-JSON one died in the Source
+    parked = dead_letters(stream_settings)
+    reasons = sorted(h["x-error"] for _, h in parked)
+    assert len(parked) == 3, reasons
+    assert any("invalid change message" in r for r in reasons)
+    assert any("ValidationError" in r for r in reasons)
+    assert any("EmptyDocumentError" in r for r in reasons)
+    with FeatureStore(stream_settings.connections, 384) as store:
+        assert store.cleaned_hashes(DataType.POST) == {good.id: good.content_hash}
+
+
+def test_queue_messages_are_persistent_on_durable_queues(stream_settings):
+    from llm_twin.cdc.broker import ConfirmedPublisher
+
+    cdc = stream_settings.features.cdc
+    with ConfirmedPublisher(stream_settings.connections.rabbitmq_url.get_secret_value(), cdc) as publisher:
+        publisher.publish(b"{}", "x")
+        assert publisher.queue_depth() == 1
+    connection = pika.BlockingConnection(pika.URLParameters(stream_settings.connections.rabbitmq_url.get_secret_value()))
+    channel = connection.channel()
+    method, props, _ = channel.basic_get(cdc.queue, auto_ack=True)
+    assert props.delivery_mode == 2 and props.content_type == "application/json"
+    channel.queue_delete(cdc.queue)
+    channel.queue_delete(cdc.dead_letter_queue)
+    connection.close()
