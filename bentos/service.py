@@ -85,6 +85,12 @@ def _models():
 _GGUF, _INDEX = _models()
 
 
+def _model_path(model) -> Path:
+    """Inside a service instance a declared BentoModel reads as the stored model (`.path`)."""
+    path = getattr(model, "path", None)
+    return Path(path) if path else Path(model.resolve())
+
+
 @bentoml.asgi_app(_ui_app(), path="/ui", name="ui")
 @bentoml.service(
     name="llm_twin",
@@ -102,7 +108,7 @@ class TwinService:
         if BUNDLE_DIR:
             model_dir, index_dir = Path(BUNDLE_DIR) / "model", Path(BUNDLE_DIR) / "index"
         else:
-            model_dir, index_dir = Path(self.gguf.resolve()), Path(self.index.resolve())
+            model_dir, index_dir = _model_path(self.gguf), _model_path(self.index)
         self.engine = TwinEngine(model_dir, index_dir)
         log.info("twin %s ready (%s)", self.engine.model_version, model_dir)
 
@@ -117,7 +123,7 @@ class TwinService:
         platform: Annotated[str | None, Field(max_length=50, pattern=r"^[A-Za-z0-9_.-]*$")] = None,
         max_new_tokens: Annotated[int, Field(ge=1, le=1024)] = 256,
         temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 0.7,
-        top_p: Annotated[float, Field(gt=0.0, le=1.0)] = 0.9,
+        top_p: Annotated[float, Field(ge=0.01, le=1.0)] = 0.9,
     ) -> GenerateResponse:
         """Write in the author's voice, grounded in their retrieved content (and `url`, when given)."""
         request = GenerateRequest(instruction=instruction, url=url, platform=platform or None,

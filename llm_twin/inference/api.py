@@ -21,7 +21,7 @@ class GenerateRequest(BaseModel):
     platform: Platform = None
     max_new_tokens: int = Field(default=256, ge=1, le=1024)
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
-    top_p: float = Field(default=0.9, gt=0.0, le=1.0)
+    top_p: float = Field(default=0.9, ge=0.01, le=1.0)
 
 
 class ContextChunk(BaseModel):

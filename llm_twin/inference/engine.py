@@ -46,7 +46,12 @@ class TwinEngine:
         self.model_dir = Path(model_dir)
         self.runtime = runtime or RuntimeConfig.read(self.model_dir)
         rt = self.runtime
-        self.generator = LlamaGenerator(self.model_dir / SERVED_FILE, rt.serving.n_ctx, rt.serving.threads)
+        if rt.serving.backend == "transformers_bnb":  # GPU stacks: the merged HF folder in <model>/hf
+            from llm_twin.inference.gpu import TransformersGenerator
+
+            self.generator = TransformersGenerator(self.model_dir / "hf", rt.serving.bnb_bits, rt.serving.n_ctx)
+        else:
+            self.generator = LlamaGenerator(self.model_dir / SERVED_FILE, rt.serving.n_ctx, rt.serving.threads)
         self.embedder = QueryEmbedder(rt.embedding)
         self._tmp: str | None = None
         if rt.qdrant_url:

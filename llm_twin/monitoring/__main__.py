@@ -16,14 +16,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["recent"])
     parser.add_argument("--limit", type=int, default=10)
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. infra=cloud")
-    args = parser.parse_args(argv)
+    args, overrides = parser.parse_known_args(argv)  # the rest are Hydra overrides, e.g. infra=cloud
+    bad = [o for o in overrides if "=" not in o]
+    if bad:
+        parser.error(f"unrecognized arguments: {' '.join(bad)}")
 
     from llm_twin.config import compose
     from llm_twin.monitoring.traces import MonitoringSettings, MongoTraceStore
     from llm_twin.settings import Connections
 
-    cfg = compose(args.overrides)
+    cfg = compose(overrides)
     conn = Connections.from_config(cfg.infra)
     settings = MonitoringSettings.from_config(cfg.monitoring)
     store = MongoTraceStore(conn.mongo_uri, conn.mongo_database, settings.collection, conn.timeout_s)

@@ -61,12 +61,14 @@ class Trace(BaseModel):
     def to_mongo(self) -> dict[str, Any]:
         data = self.model_dump(mode="python")
         data["_id"] = data.pop("id")
+        data["created_ts"] = self.created_at.timestamp()  # numeric: sorts the same on every backend
         return data
 
     @classmethod
     def from_mongo(cls, data: dict[str, Any]) -> "Trace":
         data = dict(data)
         data["id"] = str(data.pop("_id"))
+        data.pop("created_ts", None)
         if isinstance(data.get("created_at"), datetime) and data["created_at"].tzinfo is None:
             data["created_at"] = data["created_at"].replace(tzinfo=timezone.utc)
         return cls.model_validate(data)
@@ -105,7 +107,7 @@ class MongoTraceStore:
         self.collection.replace_one({"_id": trace.id}, trace.to_mongo(), upsert=True)
 
     def recent(self, limit: int = 20) -> list[Trace]:
-        cursor = self.collection.find({}).sort("created_at", -1).limit(limit)
+        cursor = self.collection.find({}).sort("created_ts", -1).limit(limit)
         return [Trace.from_mongo(doc) for doc in cursor]
 
     def close(self) -> None:

@@ -24,6 +24,7 @@ def _quiet_env() -> Path:
     os.environ.setdefault("COMET_AUTO_LOG_ENV_DETAILS", "false")
     os.environ.setdefault("COMET_OFFLINE_DIRECTORY", str(directory))
     os.environ.setdefault("COMET_DISABLE_AUTO_LOGGING", "1")  # we log explicitly; no framework patching
+    os.environ.setdefault("COMET_ERROR_TRACKING_ENABLE", "false")  # no Sentry calls (they block offline)
     return directory
 
 

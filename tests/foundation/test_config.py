@@ -31,7 +31,7 @@ def test_every_group_option_composes(group: str, choice: str, monkeypatch: pytes
     resolved = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(resolved, dict)
     assert resolved[group] is not None
-    assert cfg.pipeline.name and cfg.pipeline.entrypoint
+    assert cfg.pipeline.name and (cfg.pipeline.entrypoint or cfg.pipeline.sequence)
 
 
 def test_each_group_has_its_default_option() -> None:

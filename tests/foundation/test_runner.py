@@ -26,7 +26,7 @@ def test_gpu_stack_applies_step_operator_only_to_gpu_steps() -> None:
 
 
 def test_resolved_config_drops_hydra_and_keeps_groups() -> None:
-    resolved = resolved_config(compose())
+    resolved = resolved_config(compose(["pipeline=smoke"]))
     assert "hydra" not in resolved
     assert resolved["pipeline"]["params"]["infra"]["mode"] == "local"
 
@@ -35,8 +35,18 @@ def test_every_pipeline_entrypoint_imports() -> None:
     from llm_twin.config import group_choices
 
     for name in group_choices("pipeline"):
-        fn = load_entrypoint(compose([f"pipeline={name}"]).pipeline.entrypoint)
+        pipeline = compose([f"pipeline={name}"]).pipeline
+        if pipeline.get("sequence"):
+            assert set(pipeline.sequence) <= set(group_choices("pipeline")), name
+            continue
+        fn = load_entrypoint(pipeline.entrypoint)
         assert hasattr(fn, "with_options"), name
+
+
+def test_default_pipeline_is_the_end_to_end_sequence() -> None:
+    pipeline = compose().pipeline
+    assert pipeline.name == "end_to_end"
+    assert list(pipeline.sequence) == ["etl", "features", "train", "deploy"]
 
 
 def test_stage_config_swaps_pipeline_and_keeps_overrides() -> None:

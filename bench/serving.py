@@ -1,0 +1,209 @@
+"""Benchmark the served twin against the unquantized merged model, in the same run.
+
+1. Model: the merged twin (`--model-dir`, else the `production` version of `llm_twin`, else the base
+   model) in PyTorch fp32 vs the served GGUF (exported + quantized by measurement, or `--gguf`) in
+   llama.cpp: generation tokens/s and peak memory (each in a fresh subprocess), held-out perplexity on
+   the author's test texts (the same token windows for both).
+2. Service: the bento built from that GGUF and a retrieval index, under a real `bentoml serve`:
+   `/generate` and `/retrieve` latency p50/p95 with 4 concurrent clients.
+
+The last line printed is a JSON object with `speedup`, `memory_ratio`, `perplexity_ratio` (served ÷
+unquantized) and the latency figures. Targets: perplexity within 3 %, >= 4x tokens/s, <= 35 % memory.
+
+    .venv/bin/python bench/serving.py [--model-dir DIR] [--version production] [--requests 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from llm_twin.inference.export import QuantizationSettings, build_served_gguf, read_report  # noqa: E402
+from llm_twin.inference.measure import measure_in_subprocess  # noqa: E402
+
+INSTRUCTIONS = [
+    "Write a short LinkedIn post about vector databases.",
+    "Explain retrieval-augmented generation in two sentences.",
+    "Write a post about why you measure quantized models before shipping them.",
+    "What did you learn about change data capture and streaming pipelines?",
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def load_texts() -> tuple[list[str], str]:
+    from llm_twin.inference.deploy import dataset_heldout_texts
+    from llm_twin.inference.heldout import bundled_texts
+
+    texts = dataset_heldout_texts()
+    return (texts, "instruct_dataset_test") if texts else (bundled_texts(), "bundled")
+
+
+def resolve(args) -> tuple[Path, str]:
+    if args.model_dir:
+        return Path(args.model_dir), "explicit"
+    from omegaconf import OmegaConf
+
+    from llm_twin.inference.deploy import resolve_model
+    from llm_twin.zenml_env import configure_zenml_env
+
+    configure_zenml_env()
+    model_cfg = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "model" / "smollm2.yaml"))
+    model = resolve_model(args.version, model_cfg)
+    return Path(model.path), model.version
+
+
+def bench_index(path: Path) -> Path:
+    """A retrieval index for the service: a copy of the project's local Qdrant if it has embedded
+    chunks, else the bundled held-out paragraphs indexed as one author's articles."""
+    import shutil
+
+    from qdrant_client import QdrantClient
+
+    from llm_twin.domain.documents import DataType
+    from llm_twin.domain.features import ChunkPayload
+    from llm_twin.inference.heldout import bundled_texts
+    from llm_twin.rag.embedder import QueryEmbedder
+    from llm_twin.rag.indexing import index_chunks
+
+    project = ROOT / ".twin" / "qdrant"
+    if (project / "collection").is_dir() and any((project / "collection").glob("embedded_*")):
+        shutil.copytree(project, path, ignore=shutil.ignore_patterns(".lock"))
+        return path
+    client = QdrantClient(path=str(path))
+    chunks = [ChunkPayload(document_id=f"bench-{i}", chunk_index=0, chunk_count=1, data_type=DataType.ARTICLE,
+                           author_id="bench", author_full_name="Bench Author", platform="medium",
+                           link=f"https://example.com/bench/{i}", text=t, content_hash=str(i),
+                           embedding_model_id="sentence-transformers/all-MiniLM-L6-v2")
+              for i, t in enumerate(bundled_texts())]
+    index_chunks(client, chunks, QueryEmbedder())
+    client.close()
+    return path
+
+
+def load_test(url: str, n: int, clients: int, max_new_tokens: int) -> dict[str, float]:
+    import requests
+
+    def call(i: int, route: str) -> float:
+        body = ({"instruction": INSTRUCTIONS[i % len(INSTRUCTIONS)], "max_new_tokens": max_new_tokens,
+                 "temperature": 0.0} if route == "generate" else {"query": INSTRUCTIONS[i % len(INSTRUCTIONS)]})
+        t0 = time.perf_counter()
+        r = requests.post(f"{url}/{route}", json=body, timeout=300)
+        r.raise_for_status()
+        return time.perf_counter() - t0
+
+    out: dict[str, float] = {}
+    for route in ("retrieve", "generate"):
+        call(0, route)  # warm-up
+        with ThreadPoolExecutor(clients) as pool:
+            t0 = time.perf_counter()
+            lat = list(pool.map(lambda i: call(i, route), range(n)))
+            wall = time.perf_counter() - t0
+        out[f"{route}_p50_s"] = round(percentile(lat, 0.5), 3)
+        out[f"{route}_p95_s"] = round(percentile(lat, 0.95), 3)
+        out[f"{route}_rps"] = round(n / wall, 2)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model-dir", help="merged HF model folder (default: registry version, else base)")
+    parser.add_argument("--version", default="production")
+    parser.add_argument("--gguf", help="an already exported served model folder (with served_model.json)")
+    parser.add_argument("--new-tokens", type=int, default=64)
+    parser.add_argument("--requests", type=int, default=12, help="requests per endpoint in the load test")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--skip-service", action="store_true")
+    args = parser.parse_args()
+
+    from omegaconf import OmegaConf
+
+    from llm_twin.models.base import packaged_gguf_path
+
+    work = Path(tempfile.mkdtemp(prefix="bench-serving-", dir=ROOT / ".twin"))
+    model_dir, version = resolve(args)
+    texts, source = load_texts()
+    model_cfg = OmegaConf.load(ROOT / "conf" / "model" / "smollm2.yaml")
+    print(f"model: {model_dir} ({version}); held-out texts: {len(texts)} ({source})", flush=True)
+
+    if args.gguf:
+        report = read_report(Path(args.gguf))
+    else:
+        report = build_served_gguf(model_dir, packaged_gguf_path(model_cfg.gguf_package, model_cfg.gguf_file),
+                                   work / "served", texts, QuantizationSettings(), model_version=version,
+                                   heldout_source=source)
+    served = Path(report.gguf_path)
+    print(f"served: {report.qtype} {served} ({report.size_mb} MB); candidates: "
+          + ", ".join(f"{c.qtype} ppl x{c.perplexity_ratio} {c.tokens_per_s} tok/s {'ok' if c.accepted else 'rejected'}"
+                      for c in report.candidates), flush=True)
+
+    torch_m = measure_in_subprocess("torch", model_dir, args.new_tokens)
+    gguf_m = measure_in_subprocess("gguf", served, args.new_tokens)
+    result = {
+        "model_version": version,
+        "qtype": report.qtype,
+        "heldout_source": source,
+        "heldout_tokens": report.heldout_tokens,
+        "pytorch_fp32_tokens_per_s": round(torch_m.tokens_per_s, 1),
+        "served_tokens_per_s": round(gguf_m.tokens_per_s, 1),
+        "pytorch_fp32_peak_mb": torch_m.peak_mb,
+        "served_peak_mb": gguf_m.peak_mb,
+        "pytorch_fp32_perplexity": report.pytorch_perplexity,
+        "served_perplexity": report.served_perplexity,
+        "speedup": round(gguf_m.tokens_per_s / torch_m.tokens_per_s, 2),
+        "memory_ratio": round(gguf_m.peak_mb / torch_m.peak_mb, 3),
+        "perplexity_ratio": round(report.served_perplexity / report.pytorch_perplexity, 4),
+        "served_file_mb": report.size_mb,
+    }
+    print(f"tokens/s: PyTorch fp32 {result['pytorch_fp32_tokens_per_s']} vs served {result['served_tokens_per_s']} "
+          f"(x{result['speedup']}); peak MB: {torch_m.peak_mb} vs {gguf_m.peak_mb} (x{result['memory_ratio']}); "
+          f"perplexity: {report.pytorch_perplexity} vs {report.served_perplexity} (x{result['perplexity_ratio']})",
+          flush=True)
+
+    if not args.skip_service:
+        from llm_twin.inference.bundle import write_bundle
+        from llm_twin.inference.runtime import RuntimeConfig
+        from llm_twin.inference.serve_process import bentoml_serve, build_in_subprocess
+        from llm_twin.monitoring.traces import MonitoringSettings
+
+        index = bench_index(work / "qdrant")
+        runtime = RuntimeConfig(model_version=version, monitoring=MonitoringSettings(sinks=["memory"]))
+        bundle = write_bundle(work / "bundle", served.parent, runtime, index)
+        home = work / "bentoml"
+        info = build_in_subprocess(bundle, home, "bench", ROOT)
+        with bentoml_serve(info["bento_tag"], home) as url:
+            latency = load_test(url, args.requests, args.clients, args.new_tokens)
+        result.update(latency)
+        result["clients"] = args.clients
+        print("latency (s, 4 clients): " + ", ".join(f"{k}={v}" for k, v in latency.items()), flush=True)
+
+    targets = {"perplexity_ratio<=1.03": result["perplexity_ratio"] <= 1.03, "speedup>=4": result["speedup"] >= 4,
+               "memory_ratio<=0.35": result["memory_ratio"] <= 0.35}
+    result["targets_met"] = targets
+    import shutil
+
+    shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""Run `bentoml serve <bento>` as a subprocess and wait until it is ready (tests and the benchmark)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def clean_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LLM_TWIN_BUNDLE_DIR", "LLM_TWIN_GGUF", "LLM_TWIN_INDEX", "LLM_TWIN_API_KEY"))}
+    env.update(BENTOML_HOME=str(home), BENTOML_DO_NOT_TRACK="true", HF_HUB_OFFLINE="1")
+    return env
+
+
+@contextlib.contextmanager
+def bentoml_serve(bento_tag: str, home: Path, port: int | None = None, ready_timeout_s: float = 180,
+                  env: dict[str, str] | None = None) -> Iterator[str]:
+    """Yield the base URL of a ready server; terminate its whole process group on exit."""
+    port = port or free_port()
+    log_path = Path(home) / f"serve-{port}.log"
+    cli = os.path.join(os.path.dirname(sys.executable), "bentoml")
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([cli, "serve", bento_tag, "--port", str(port), "--host", "127.0.0.1"],
+                                cwd=str(home), env=env or clean_env(Path(home)), stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + ready_timeout_s
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"bentoml serve exited:\n{log_path.read_text()[-3000:]}")
+                try:
+                    if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                if time.time() > deadline:
+                    raise RuntimeError(f"bentoml serve not ready after {ready_timeout_s}s:\n{log_path.read_text()[-3000:]}")
+                time.sleep(1)
+            yield url
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+
+
+def build_in_subprocess(bundle_dir: Path, home: Path, version: str, cwd: Path) -> dict:
+    """`python -m llm_twin.inference.bundle` in a fresh process (BENTOML_HOME is read once per process)."""
+    import json
+
+    proc = subprocess.run([sys.executable, "-m", "llm_twin.inference.bundle", str(bundle_dir), "--version", version,
+                           "--home", str(home)], cwd=cwd, env=clean_env(home), capture_output=True, text=True,
+                          timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"bento build failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
