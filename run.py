@@ -12,9 +12,13 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
+from dotenv import load_dotenv
+
 from llm_twin.config import ConfigChoiceError, validate_choices
+from llm_twin.paths import PROJECT_ROOT
 from llm_twin.zenml_env import configure_zenml_env
 
+load_dotenv(PROJECT_ROOT / ".env")  # secrets and cloud URIs; never committed
 configure_zenml_env()  # before anything imports zenml
 log = logging.getLogger("llm_twin")
 

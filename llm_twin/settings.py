@@ -6,6 +6,7 @@ They come from the composed Hydra `infra` group (which reads URIs and secrets fr
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +28,19 @@ class Connections(BaseModel):
     qdrant_api_key: SecretStr | None = None
     timeout_s: float = Field(default=10.0, gt=0)
 
+    @field_validator("mongo_uri", "mongo_database", "rabbitmq_url", "kafka_bootstrap", "qdrant_url",
+                     "qdrant_api_key", mode="before")
+    @classmethod
+    def _from_environment(cls, value: Any) -> Any:
+        """`env:NAME` or `env:NAME|default`: read at connection time, never stored in config or run params."""
+        if not isinstance(value, str) or not value.startswith("env:"):
+            return value
+        name, has_default, default = value[4:].partition("|")
+        resolved = os.environ.get(name)
+        if resolved is None and not has_default:
+            raise ValueError(f"environment variable {name} is not set: export it or put it in .env (infra=cloud)")
+        return resolved if resolved is not None else (default or None)
+
     @field_validator("qdrant_path")
     @classmethod
     def _absolute_path(cls, value: Path | None) -> Path | None:
@@ -40,4 +54,7 @@ class Connections(BaseModel):
 
         data = OmegaConf.to_container(infra, resolve=True) if isinstance(infra, DictConfig) else dict(infra)
         data = {k: v for k, v in data.items() if v not in (None, "")}
-        return cls.model_validate(data)
+        connections = cls.model_validate(data)
+        if connections.mode == "cloud" and not (connections.qdrant_url or connections.qdrant_path):
+            raise ValueError("infra=cloud needs QDRANT_URL (or infra.qdrant_path for a local Qdrant folder)")
+        return connections

@@ -71,11 +71,12 @@ class Tracker:
         """Finish the experiment; returns the offline archive path (None online / disabled)."""
         if self.experiment is None:
             return None
-        before = set(self.offline_dir.glob("*.zip")) if self.offline_dir else set()
+        key = self.key
         self._call("end")
-        if self.offline_dir and not self.online:
-            new = sorted(set(self.offline_dir.glob("*.zip")) - before, key=lambda p: p.stat().st_mtime)
-            self.archive = str(new[-1]) if new else None
+        if self.offline_dir and not self.online and key:
+            # comet names the archive "<experiment id>-<random>.zip"
+            found = sorted(self.offline_dir.glob(f"{key}*.zip"), key=lambda p: p.stat().st_mtime)
+            self.archive = str(found[-1]) if found else None
         self.experiment = None
         return self.archive
 

@@ -106,3 +106,18 @@ def test_no_secret_in_committed_yaml() -> None:
     for path in (PROJECT_ROOT / "conf").rglob("*.yaml"):
         text = path.read_text()
         assert "api_key: sk-" not in text and "COMET_API_KEY=" not in text, path
+
+
+def test_cloud_secrets_stay_references_in_the_composed_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in CLOUD_ENV.items():
+        monkeypatch.setenv(key, value)
+    resolved = OmegaConf.to_container(compose(["infra=cloud"]), resolve=True)
+    assert "secret-key" not in str(resolved) and "pw@" not in str(resolved)
+    assert resolved["infra"]["qdrant_api_key"] == "env:QDRANT_API_KEY|"
+
+
+def test_missing_cloud_environment_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in CLOUD_ENV:
+        monkeypatch.delenv(key, raising=False)
+    with pytest.raises(ValueError, match="MONGODB_URI is not set"):
+        Connections.from_config(compose(["infra=cloud"]).infra)
