@@ -13,7 +13,7 @@ import os
 import queue
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,7 +33,7 @@ class MonitoringSettings(BaseModel):
     store_prompt: bool = True
 
     @classmethod
-    def from_config(cls, node: Any) -> "MonitoringSettings":
+    def from_config(cls, node: Any) -> MonitoringSettings:
         from omegaconf import DictConfig, OmegaConf
 
         data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node or {})
@@ -42,7 +42,7 @@ class MonitoringSettings(BaseModel):
 
 class Trace(BaseModel):
     id: str = Field(default_factory=lambda: uuid.uuid4().hex)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     endpoint: str = "generate"
     instruction: str
     prompt: str = ""
@@ -65,12 +65,12 @@ class Trace(BaseModel):
         return data
 
     @classmethod
-    def from_mongo(cls, data: dict[str, Any]) -> "Trace":
+    def from_mongo(cls, data: dict[str, Any]) -> Trace:
         data = dict(data)
         data["id"] = str(data.pop("_id"))
         data.pop("created_ts", None)
         if isinstance(data.get("created_at"), datetime) and data["created_at"].tzinfo is None:
-            data["created_at"] = data["created_at"].replace(tzinfo=timezone.utc)
+            data["created_at"] = data["created_at"].replace(tzinfo=UTC)
         return cls.model_validate(data)
 
 
@@ -114,8 +114,20 @@ class MongoTraceStore:
         self.client.close()
 
 
+# A trace sink records traces and nothing else: no source code, git patch, captured stdout (which could
+# hold prompts of other requests), environment or host details, CLI arguments or auto-logged metrics.
+COMET_QUIET: dict[str, Any] = {
+    "log_code": False, "log_graph": False, "parse_args": False, "auto_param_logging": False,
+    "auto_metric_logging": False, "auto_output_logging": None, "log_env_details": False,
+    "log_git_metadata": False, "log_git_patch": False, "log_env_gpu": False, "log_env_host": False,
+    "log_env_cpu": False, "log_env_network": False, "log_env_disk": False, "auto_log_co2": False,
+    "display_summary_level": 0,
+}
+
+
 class CometTraceSink:
-    """One Comet experiment per service process; each trace is a step (online with COMET_API_KEY)."""
+    """One Comet experiment per service process; each trace is a step (online with COMET_API_KEY, else an
+    offline archive under `offline_dir` that `comet upload` can send later)."""
 
     def __init__(self, project: str, offline_dir: str | None = None) -> None:
         os.environ.setdefault("COMET_AUTO_LOG_ENV_DETAILS", "false")
@@ -123,13 +135,15 @@ class CometTraceSink:
 
         online = bool(os.environ.get("COMET_API_KEY"))
         if online:
-            self.experiment = comet_ml.start(project_name=project)
+            self.experiment = comet_ml.start(project_name=project, experiment_config=comet_ml.ExperimentConfig(
+                name="llm-twin-traces", **COMET_QUIET))
         else:
             from llm_twin.paths import state_dir
 
             directory = offline_dir or str(state_dir("comet", "monitoring"))
             self.experiment = comet_ml.OfflineExperiment(project_name=project, offline_directory=directory,
-                                                         display_summary_level=0)
+                                                         **COMET_QUIET)
+            self.experiment.set_name("llm-twin-traces")
         self._step = 0
 
     def write(self, trace: Trace) -> None:

@@ -18,7 +18,11 @@ log = logging.getLogger(__name__)
 
 
 class LLMError(RuntimeError):
-    pass
+    """The endpoint is not configured, unreachable, or answered something unusable (callers fall back)."""
+
+
+class _Permanent(LLMError):
+    """A 4xx answer other than 429: retrying would repeat it."""
 
 
 def chat(endpoint: LLMEndpoint, system: str, user: str, max_tokens: int = 256) -> str:
@@ -39,12 +43,19 @@ def chat(endpoint: LLMEndpoint, system: str, user: str, max_tokens: int = 256) -
     for attempt in range(endpoint.retries + 1):
         try:
             resp = requests.post(url, json=body, headers=headers, timeout=endpoint.timeout_s)
-            if resp.status_code >= 500 or resp.status_code == 429:
+            if resp.status_code >= 500 or resp.status_code == 429:  # transient: retried
                 raise LLMError(f"HTTP {resp.status_code}")
-            resp.raise_for_status()
-            return str(resp.json()["choices"][0]["message"]["content"])
-        except (requests.RequestException, LLMError, KeyError, ValueError) as exc:
+            if resp.status_code >= 400:  # a bad key or request will not fix itself: no retry
+                raise _Permanent(f"LLM endpoint {endpoint.base_url} rejected the request: HTTP {resp.status_code}")
+            content = resp.json()["choices"][0]["message"]["content"]
+            if not isinstance(content, str) or not content.strip():
+                raise LLMError("empty completion")
+            return content
+        except _Permanent:
+            raise
+        except (requests.RequestException, LLMError, KeyError, IndexError, TypeError, ValueError) as exc:
             last = exc
+            log.warning("LLM call failed (attempt %d/%d): %s", attempt + 1, endpoint.retries + 1, type(exc).__name__)
             if attempt < endpoint.retries:
-                time.sleep(0.5 * 2**attempt)
-    raise LLMError(f"LLM endpoint {endpoint.base_url} failed: {last}")
+                time.sleep(endpoint.backoff_s * 2**attempt)
+    raise LLMError(f"LLM endpoint {endpoint.base_url} failed after {endpoint.retries + 1} attempts: {last}")

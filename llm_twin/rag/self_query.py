@@ -31,8 +31,8 @@ _CODE_HINTS = re.compile(
     r"```|\bdef |\bclass |\bimport |\bfunction\b|\bcode\b|\bsnippet\b|\brepo(sitory)?\b|\bgithub\b|"
     r"\bimplement\w*\b|\bpython\b|\w+\(\)|\b[a-z]+_[a-z_]+\b|\b[a-z]+[A-Z]\w+\b",
 )
-_POST_HINTS = re.compile(r"\b(post|tweet|linkedin)\b", re.I)
-_ARTICLE_HINTS = re.compile(r"\b(article|blog|essay|medium|substack)\b", re.I)
+_POST_HINTS = re.compile(r"\b(post|tweet|linkedin)\b", re.IGNORECASE)
+_ARTICLE_HINTS = re.compile(r"\b(article|blog|essay|medium|substack)\b", re.IGNORECASE)
 
 
 def looks_like_code(text: str) -> bool:
@@ -63,11 +63,14 @@ def _llm(request: RetrievalRequest, settings: RetrievalSettings, known_authors: 
         + (f" Known authors: {', '.join(known_authors)}." if known_authors else "")
     )
     raw = chat(settings.llm, system, request.query, max_tokens=96)
-    match = re.search(r"\{.*\}", raw, re.S)
+    match = re.search(r"\{.*\}", raw, re.DOTALL)
     data = json.loads(match.group(0)) if match else {}
     platform = str(data.get("platform") or "").lower() or None
+    author = data.get("author") or None
+    if author and known_authors:  # a name the index does not hold would filter everything out
+        author = next((a for a in known_authors if a.lower() == str(author).strip().lower()), None)
     return QueryMeta(
-        author=data.get("author") or None,
+        author=author,
         platform=PLATFORMS.get(platform or "", platform),
         is_code=bool(data.get("is_code", False)),
     )

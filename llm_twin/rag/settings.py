@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 class LLMEndpoint(BaseModel):
@@ -18,6 +18,7 @@ class LLMEndpoint(BaseModel):
     api_key_env: str = "RAG_LLM_API_KEY"  # the key is read from this env variable when a call is made
     timeout_s: float = Field(default=20.0, gt=0)
     retries: int = Field(default=2, ge=0, le=5)
+    backoff_s: float = Field(default=0.5, ge=0, le=10, description="first retry delay, doubled each time")
 
     @property
     def enabled(self) -> bool:
@@ -35,6 +36,13 @@ class RerankSettings(BaseModel):
     mode: Literal["mmr", "cross_encoder", "none"] = "mmr"
     cross_encoder: str | None = None  # a local folder or model id for sentence_transformers.CrossEncoder
     mmr_lambda: float = Field(default=0.7, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _cross_encoder_named(self) -> RerankSettings:
+        """`cross_encoder` mode without a model would silently serve unreranked hits: refuse it."""
+        if self.mode == "cross_encoder" and not self.cross_encoder:
+            raise ValueError("rerank.mode=cross_encoder needs rerank.cross_encoder (a folder or model id)")
+        return self
 
 
 class RetrievalSettings(BaseModel):
@@ -55,7 +63,7 @@ class RetrievalSettings(BaseModel):
     rerank: RerankSettings = RerankSettings()
 
     @classmethod
-    def from_config(cls, node: Any) -> "RetrievalSettings":
+    def from_config(cls, node: Any) -> RetrievalSettings:
         from omegaconf import DictConfig, OmegaConf
 
         data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node or {})

@@ -11,7 +11,6 @@ import json
 import os
 from pathlib import Path
 from typing import Any
-
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -63,7 +62,7 @@ class StreamSettings(BaseModel):
         return data
 
     @classmethod
-    def from_params(cls, infra: Any, embedding: Any, features: Any) -> "StreamSettings":
+    def from_params(cls, infra: Any, embedding: Any, features: Any) -> StreamSettings:
         if isinstance(infra, Connections):
             connections, refs = infra, {}
         else:
@@ -80,7 +79,7 @@ class StreamSettings(BaseModel):
     @classmethod
     def compose(
         cls, infra: str = "local", embedding: str = "minilm", features: str = "default", overrides: list[str] | None = None
-    ) -> "StreamSettings":
+    ) -> StreamSettings:
         """Read the named YAML of each group; overrides like `infra.kafka_port=9093`."""
         from omegaconf import OmegaConf
 
@@ -126,7 +125,7 @@ class StreamSettings(BaseModel):
         return {k: v for k, v in os.environ.items() if k.startswith(EXPORT_PREFIX)}
 
     @classmethod
-    def load(cls, path: Path) -> "StreamSettings":
+    def load(cls, path: Path) -> StreamSettings:
         return cls.model_validate_json(Path(path).read_text())
 
 

@@ -100,7 +100,8 @@ class LLMGenerator:
     def instruction(self, text: str, *, data_type: str, platform: str, title: str) -> str:
         user = f"Platform: {platform}\nType: {TYPE_LABELS.get(data_type, data_type)}\nTitle: {title}\n\nText:\n{text}"
         answer = self.client.chat([{"role": "system", "content": self.SYSTEM}, {"role": "user", "content": user}])
-        return answer.strip().strip('"').splitlines()[0].strip() or TemplateGenerator().instruction(
+        first = (answer.strip().splitlines() or [""])[0]  # the first line, then its quotes
+        return first.strip().strip('"').strip() or TemplateGenerator().instruction(
             text, data_type=data_type, platform=platform, title=title
         )
 

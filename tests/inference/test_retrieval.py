@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import AUTHOR, OTHER
 from qdrant_client import QdrantClient
 
 from llm_twin.rag.context import assemble_context
@@ -14,6 +13,7 @@ from llm_twin.rag.models import RetrievalRequest
 from llm_twin.rag.retriever import ContextRetriever
 from llm_twin.rag.self_query import self_query
 from llm_twin.rag.settings import RetrievalSettings
+from tests.inference.conftest import AUTHOR, OTHER
 
 
 @pytest.fixture()

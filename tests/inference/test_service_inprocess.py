@@ -4,8 +4,9 @@ retrieval and generation through the real engine (llama.cpp + MiniLM + local Qdr
 from __future__ import annotations
 
 import pytest
-from conftest import AUTHOR, load_service_module
 from starlette.testclient import TestClient
+
+from tests.inference.conftest import AUTHOR, load_service_module
 
 
 @pytest.fixture(scope="module")

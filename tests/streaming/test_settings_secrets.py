@@ -27,7 +27,7 @@ CHILD = (
 
 
 def _child(path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", CHILD, str(path)], cwd=PROJECT_ROOT, env=env,
+    return subprocess.run([sys.executable, "-c", CHILD, str(path)], check=False, cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
