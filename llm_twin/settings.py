@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from llm_twin.paths import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from qdrant_client import QdrantClient
 
 
 class Connections(BaseModel):
@@ -58,3 +61,19 @@ class Connections(BaseModel):
         if connections.mode == "cloud" and not (connections.qdrant_url or connections.qdrant_path):
             raise ValueError("infra=cloud needs QDRANT_URL (or infra.qdrant_path for a local Qdrant folder)")
         return connections
+
+    def qdrant_client(self) -> "QdrantClient":
+        """A client on the live server (`qdrant_url`) or on a local folder (created if missing).
+
+        The one place a feature-store client is built from connection settings. Local mode takes an
+        exclusive lock on the folder: one process (and one open client) at a time; close it when done.
+        """
+        from qdrant_client import QdrantClient
+
+        if self.qdrant_url:
+            key = self.qdrant_api_key.get_secret_value() if self.qdrant_api_key else None
+            return QdrantClient(url=self.qdrant_url, api_key=key, timeout=int(self.timeout_s))
+        if self.qdrant_path is None:
+            raise ValueError("no feature store configured: set infra.qdrant_path (local) or infra.qdrant_url (server)")
+        Path(self.qdrant_path).mkdir(parents=True, exist_ok=True)
+        return QdrantClient(path=str(self.qdrant_path))

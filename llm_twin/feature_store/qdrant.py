@@ -39,15 +39,7 @@ class FeatureStore:
     @property
     def client(self) -> QdrantClient:
         if self._client is None:
-            c = self.connections
-            if c.qdrant_url:
-                key = c.qdrant_api_key.get_secret_value() if c.qdrant_api_key else None
-                self._client = QdrantClient(url=c.qdrant_url, api_key=key, timeout=int(c.timeout_s))
-            elif c.qdrant_path:
-                c.qdrant_path.mkdir(parents=True, exist_ok=True)
-                self._client = QdrantClient(path=str(c.qdrant_path))
-            else:
-                raise ValueError("infra needs qdrant_path (local mode) or qdrant_url (server)")
+            self._client = self.connections.qdrant_client()
         return self._client
 
     def close(self) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Protocol
 
 from llm_twin.features.cleaning import CleanedDocument, Section
@@ -115,10 +114,10 @@ class Chunker:
 
 
 def model_dir(package: str | None, model_id: str) -> str:
-    """Folder of a packaged model (`<package dir>/model`), else the model id itself."""
-    if not package:
-        return model_id
-    import importlib
+    """Folder of a packaged model (`<package dir>/model`), else the model id itself.
 
-    module = importlib.import_module(package)
-    return str(Path(module.__file__).resolve().parent / "model")  # type: ignore[arg-type]
+    Kept for callers of the tokenizer; the one implementation is `llm_twin.features.embedding.model_path`.
+    """
+    from llm_twin.features.embedding import model_path
+
+    return model_path(package, model_id)

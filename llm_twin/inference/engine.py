@@ -41,7 +41,7 @@ class RequestError(ValueError):
 class TwinEngine:
     def __init__(self, model_dir: Path, index_dir: Path | None, runtime: RuntimeConfig | None = None,
                  tracer: Tracer | None = None) -> None:
-        from qdrant_client import QdrantClient
+        from llm_twin.settings import Connections
 
         self.model_dir = Path(model_dir)
         self.runtime = runtime or RuntimeConfig.read(self.model_dir)
@@ -55,8 +55,8 @@ class TwinEngine:
         self.embedder = QueryEmbedder(rt.embedding)
         self._tmp: str | None = None
         if rt.qdrant_url:
-            self.qdrant = QdrantClient(url=rt.qdrant_url, api_key=os.environ.get("QDRANT_API_KEY"),
-                                       timeout=int(rt.timeout_s))
+            self.qdrant = Connections(qdrant_url=rt.qdrant_url, qdrant_api_key=os.environ.get("QDRANT_API_KEY"),
+                                      timeout_s=rt.timeout_s).qdrant_client()
         else:
             # Qdrant local mode locks its folder and may write to it: each worker serves its own copy.
             self._tmp = tempfile.mkdtemp(prefix="twin-index-")
@@ -65,7 +65,7 @@ class TwinEngine:
                 shutil.copytree(src, self._tmp, dirs_exist_ok=True)
             else:
                 log.warning("no retrieval index packaged: answers will have no context")
-            self.qdrant = QdrantClient(path=self._tmp)
+            self.qdrant = Connections(qdrant_path=Path(self._tmp)).qdrant_client()
         settings = rt.retrieval
         if rt.author and not settings.default_author:
             settings = settings.model_copy(update={"default_author": rt.author})

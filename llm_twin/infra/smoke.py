@@ -17,19 +17,13 @@ from llm_twin.settings import Connections
 
 
 def load_sentence_transformer(embedding: dict[str, Any]) -> Any:
-    """The configured sentence-transformers model, from its packaged folder when one is configured."""
-    import importlib.util
-    from pathlib import Path
+    """The configured sentence-transformers model, from its packaged folder when one is configured.
 
-    from sentence_transformers import SentenceTransformer
+    Delegates to `llm_twin.features.embedding` (the per-process model cache) so the check reuses the model.
+    """
+    from llm_twin.features.embedding import load_sentence_transformer as load, model_path
 
-    source = embedding["model_id"]
-    if embedding.get("package"):
-        spec = importlib.util.find_spec(embedding["package"])
-        if spec is None or not spec.submodule_search_locations:
-            raise RuntimeError(f"embedding package {embedding['package']!r} is not installed: run `make setup`")
-        source = str(Path(spec.submodule_search_locations[0]) / "model")
-    return SentenceTransformer(source, device=embedding.get("device", "cpu"))
+    return load(model_path(embedding.get("package"), embedding["model_id"]), embedding.get("device", "cpu"))
 
 
 class CheckResult(BaseModel):
@@ -121,16 +115,13 @@ def check_stream_broker(connections: Connections) -> CheckResult:
 
 def check_feature_store(connections: Connections, embedding: dict[str, Any]) -> CheckResult:
     """Embed two sentences, upsert them into a Qdrant collection and find the nearer one."""
-    from qdrant_client import QdrantClient, models
+    from qdrant_client import models
 
     start = time.perf_counter()
     embedder = load_sentence_transformer(embedding)
     texts = ["Qdrant stores vectors for retrieval.", "Bread rises when yeast ferments sugar."]
     vectors = embedder.encode(texts)
-    if connections.qdrant_url:
-        client = QdrantClient(url=connections.qdrant_url, api_key=connections.qdrant_api_key and connections.qdrant_api_key.get_secret_value(), timeout=int(connections.timeout_s))
-    else:
-        client = QdrantClient(path=str(connections.qdrant_path))
+    client = connections.qdrant_client()
     try:
         name = "smoke_check"
         if client.collection_exists(name):

