@@ -199,6 +199,8 @@ class Tracer:
         done.wait(timeout_s)
 
     def recent(self, limit: int = 20) -> list[Trace]:
+        """Newest traces first; traces still queued for the background writer are written first."""
+        self.flush(timeout_s=5.0)
         for sink in self.sinks:
             if hasattr(sink, "recent"):
                 return sink.recent(limit)
