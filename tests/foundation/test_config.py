@@ -43,7 +43,7 @@ def test_each_group_has_its_default_option() -> None:
 
 
 def test_mistral_has_qlora_settings() -> None:
-    cfg = compose(["pipeline=smoke", "model=mistral", "stack=gpu"])
+    cfg = compose(["pipeline=train", "model=mistral", "stack=gpu"])
     assert cfg.model.base_model_id == "mistralai/Mistral-7B-Instruct-v0.3"
     assert cfg.model.load_in_4bit is True and cfg.model.bnb_4bit_quant_type == "nf4"
     assert cfg.model.lora.r > 0 and "q_proj" in cfg.model.lora.target_modules
@@ -95,7 +95,7 @@ def test_run_py_unknown_group_choice_fails(override: str) -> None:
 
 
 def test_run_py_prints_composed_config() -> None:
-    result = _run("--cfg", "job", "pipeline=smoke", "model=mistral")
+    result = _run("--cfg", "job", "pipeline=train", "model=mistral", "stack=gpu")
     assert result.returncode == 0, result.stderr
     printed = OmegaConf.create(result.stdout)
     assert printed.model.base_model_id == "mistralai/Mistral-7B-Instruct-v0.3"
