@@ -6,7 +6,9 @@ first gives the one-line error naming the valid options that users (and scripts)
 
 from __future__ import annotations
 
-from omegaconf import DictConfig
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
 
 from llm_twin.paths import CONF_DIR
 
@@ -48,3 +50,15 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
     validate_choices(overrides)
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return hydra_compose(config_name="config", overrides=overrides)
+
+
+def to_plain(node: Any) -> dict[str, Any]:
+    """A config node as a plain dict: steps receive plain dicts from ZenML, library callers a DictConfig
+    or a pydantic model; every settings model's `from_config` accepts all three through this."""
+    if node is None:
+        return {}
+    if isinstance(node, DictConfig):
+        return OmegaConf.to_container(node, resolve=True)  # type: ignore[return-value]
+    if hasattr(node, "model_dump"):
+        return node.model_dump()
+    return dict(node)

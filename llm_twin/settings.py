@@ -53,9 +53,9 @@ class Connections(BaseModel):
     @classmethod
     def from_config(cls, infra: Any) -> "Connections":
         """Build from the `infra` config node (a DictConfig or a plain dict)."""
-        from omegaconf import DictConfig, OmegaConf
+        from llm_twin.config import to_plain
 
-        data = OmegaConf.to_container(infra, resolve=True) if isinstance(infra, DictConfig) else dict(infra)
+        data = to_plain(infra)
         data = {k: v for k, v in data.items() if v not in (None, "")}
         connections = cls.model_validate(data)
         if connections.mode == "cloud" and not (connections.qdrant_url or connections.qdrant_path):

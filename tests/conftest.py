@@ -22,6 +22,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("COMET_ERROR_TRACKING_ENABLE", "false")
+os.environ.setdefault("COMET_AUTO_LOG_ENV_DETAILS", "false")
 
 
 @pytest.fixture(scope="session")

@@ -48,9 +48,9 @@ class AuthorConfig(BaseModel):
 
     @classmethod
     def from_config(cls, node: Any) -> AuthorConfig:
-        from omegaconf import DictConfig, OmegaConf
+        from llm_twin.config import to_plain
 
-        data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+        data = to_plain(node)
         return cls.model_validate({k: v for k, v in data.items() if v is not None})
 
 

@@ -110,7 +110,7 @@ class CrawlConfig(BaseModel):
         """Build from the `crawl` config node (DictConfig or dict); `None` gives the defaults."""
         if node is None:
             return cls()
-        from omegaconf import DictConfig, OmegaConf
+        from llm_twin.config import to_plain
 
-        data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+        data = to_plain(node)
         return cls.model_validate(data)

@@ -6,8 +6,6 @@ YAML file fails with a clear message instead of deep inside the stream.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from llm_twin.cdc.config import CdcConfig
@@ -97,15 +95,3 @@ class FeaturesConfig(BaseModel):
                 )
 
 
-def to_plain(node: Any) -> dict[str, Any]:
-    """A Hydra DictConfig or a plain mapping as a plain dict (steps receive either)."""
-    if node is None:
-        return {}
-    try:
-        from omegaconf import DictConfig, OmegaConf
-
-        if isinstance(node, DictConfig):
-            return OmegaConf.to_container(node, resolve=True)  # type: ignore[return-value]
-    except ImportError:  # pragma: no cover - omegaconf is a dependency
-        pass
-    return dict(node)

@@ -40,7 +40,7 @@ class ServingSettings(BaseModel):
 
     @classmethod
     def from_config(cls, node: Any) -> "ServingSettings":
-        from omegaconf import DictConfig, OmegaConf
+        from llm_twin.config import to_plain
 
-        data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node or {})
+        data = to_plain(node)
         return cls.model_validate({k: v for k, v in data.items() if v is not None})

@@ -34,9 +34,9 @@ class MonitoringSettings(BaseModel):
 
     @classmethod
     def from_config(cls, node: Any) -> MonitoringSettings:
-        from omegaconf import DictConfig, OmegaConf
+        from llm_twin.config import to_plain
 
-        data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node or {})
+        data = to_plain(node)
         return cls.model_validate(data)
 
 

@@ -28,9 +28,9 @@ class EmbeddingSettings(BaseModel):
 
     @classmethod
     def from_config(cls, node: Any) -> "EmbeddingSettings":
-        from omegaconf import DictConfig, OmegaConf
+        from llm_twin.config import to_plain
 
-        data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node or {})
+        data = to_plain(node)
         return cls.model_validate(data)
 
     def model_path(self) -> str:

@@ -64,9 +64,9 @@ class RetrievalSettings(BaseModel):
 
     @classmethod
     def from_config(cls, node: Any) -> RetrievalSettings:
-        from omegaconf import DictConfig, OmegaConf
+        from llm_twin.config import to_plain
 
-        data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node or {})
+        data = to_plain(node)
         llm = data.get("llm") or {}
         data["llm"] = {k: v for k, v in llm.items() if v not in (None, "")}
         return cls.model_validate(data)

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from llm_twin.features.config import EmbeddingConfig, FeaturesConfig, to_plain
+from llm_twin.config import to_plain
+from llm_twin.features.config import EmbeddingConfig, FeaturesConfig
 from llm_twin.paths import CONF_DIR
 from llm_twin.settings import Connections
 

@@ -6,27 +6,11 @@ typo in a YAML key fails at the start of a run with a clear message instead of d
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 FeatureType = Literal["posts", "articles", "code"]
-
-
-def to_plain(node: Any) -> dict[str, Any]:
-    """A DictConfig / mapping / pydantic model as a plain dict (resolved)."""
-    if node is None:
-        return {}
-    if isinstance(node, BaseModel):
-        return node.model_dump()
-    try:
-        from omegaconf import DictConfig, OmegaConf
-
-        if isinstance(node, DictConfig):
-            return OmegaConf.to_container(node, resolve=True)  # type: ignore[return-value]
-    except ImportError:  # pragma: no cover - omegaconf is a dependency
-        pass
-    return dict(node)
 
 
 class _Strict(BaseModel):
