@@ -48,8 +48,9 @@ def build_twin_bento(
     monitoring_config: dict[str, Any],
     infra: dict[str, Any],
     author: dict[str, Any],
-) -> Annotated[BentoBuild, "bento"]:
-    """Bundle GGUF + runtime config (+ index snapshot on the local stack) and `bentoml build` it."""
+) -> tuple[Annotated[BentoBuild, "bento"], Annotated[str, "deploy_summary"]]:
+    """Bundle GGUF + runtime config (+ index snapshot on the local stack) and `bentoml build` it; the
+    summary (how to serve it) is what `run.py` prints last."""
     from llm_twin.inference.deploy import package, runtime_config
     from llm_twin.inference.settings import ServingSettings
     from llm_twin.monitoring.traces import MonitoringSettings
@@ -67,6 +68,7 @@ def build_twin_bento(
     build = package(Path(report.gguf_path).parent, runtime, connections, serving)
     log_metadata(metadata={"bento": build.bento_tag, "gguf_model": build.gguf_model_tag,
                            "index_model": build.index_model_tag, "serve": build.serve_command})
-    print(f"\nBento {build.bento_tag} built. Serve it with:\n  {build.serve_command}\n"
-          f"then open http://127.0.0.1:3000/ui/ (OpenAPI docs at http://127.0.0.1:3000/)\n")
-    return build
+    summary = (f"Bento {build.bento_tag} built (model version {report.model_version}, {report.qtype}). "
+               f"Serve it with:\n  {build.serve_command}\n"
+               f"then open http://127.0.0.1:3000/ui/ (OpenAPI docs at http://127.0.0.1:3000/)")
+    return build, summary

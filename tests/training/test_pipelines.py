@@ -69,3 +69,8 @@ def test_train_then_evaluate_pipeline(tmp_path: Path, smollm2_dir: Path) -> None
     assert {"lora_adapter", "merged_model"} <= set(result["artifacts"])
     merged = Path(result["production"][0])
     assert (merged / "model.safetensors").is_file() and result["production"][1] == version["name"]
+
+    listing = _python(env, "-m", "llm_twin.training.versions", timeout=300)
+    assert listing.returncode == 0, listing.stderr[-3000:]
+    row = listing.stdout.strip().splitlines()[-1].split()
+    assert row[0] == version["name"] and row[1] == "production" and row[-1] == "passed"
