@@ -28,14 +28,9 @@ def export_served_model(
     model = resolve_model(version, base_model, allow_base_fallback=allow_base_fallback)
     report = prepare_served_model(model, base_model, ServingSettings.from_config(serving_config),
                                   Connections.from_config(infra), author.get("full_name"))
-    log_metadata(metadata={
-        "model_version": report.model_version, "model_source": model.source, "qtype": report.qtype,
-        "size_mb": report.size_mb, "tokens_per_s": report.tokens_per_s,
-        "pytorch_perplexity": report.pytorch_perplexity, "f32_gguf_perplexity": report.f32_gguf_perplexity,
-        "served_perplexity": report.served_perplexity, "perplexity_ratio": report.perplexity_ratio,
-        "heldout_tokens": report.heldout_tokens, "heldout_source": report.heldout_source,
-        "candidates": {c.qtype: c.model_dump() for c in report.candidates}, "seconds": report.seconds,
-    })
+    measured = report.model_dump(exclude={"candidates", "source_dir", "gguf_path"}, exclude_none=True)
+    log_metadata(metadata={**measured, "model_source": model.source,
+                           "candidates": {c.qtype: c.model_dump() for c in report.candidates}})
     return report
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from llm_twin.inference.export import REPORT_FILE, SERVED_FILE
+from llm_twin.inference.export import REPORT_FILE, SERVED_FILE, SERVED_HF_DIR
 from llm_twin.inference.runtime import RuntimeConfig
 from llm_twin.inference.settings import BentoSettings
 from llm_twin.paths import PROJECT_ROOT, state_dir
@@ -65,7 +65,11 @@ def write_bundle(out_dir: Path, served_dir: Path, runtime: RuntimeConfig, qdrant
     for name in (SERVED_FILE, REPORT_FILE):
         if (Path(served_dir) / name).is_file():
             shutil.copy2(Path(served_dir) / name, model / name)
-    if not (model / SERVED_FILE).is_file():
+    if runtime.serving.backend == "transformers_bnb":
+        if not (Path(served_dir) / SERVED_HF_DIR / "config.json").is_file():
+            raise FileNotFoundError(f"{served_dir}/{SERVED_HF_DIR} is missing: run the deploy export first")
+        shutil.copytree(Path(served_dir) / SERVED_HF_DIR, model / SERVED_HF_DIR)
+    elif not (model / SERVED_FILE).is_file():
         raise FileNotFoundError(f"{served_dir}/{SERVED_FILE} is missing: run the export first")
     runtime.write(model)
     if runtime.qdrant_url is None and qdrant_path is not None and Path(qdrant_path).is_dir():

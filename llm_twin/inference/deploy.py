@@ -75,6 +75,8 @@ def prepare_served_model(model: ResolvedModel, model_cfg: dict[str, Any], servin
                          texts: list[str] | None = None) -> ServedModelReport:
     from llm_twin.models.base import packaged_gguf_path
 
+    if serving.backend == "transformers_bnb":
+        return prepare_hf_served_model(model, serving)
     if not model_cfg.get("gguf_package"):
         raise ValueError(
             f"model {model_cfg['name']!r} has no base GGUF to take tokenizer metadata from: on a GPU stack set "
@@ -98,6 +100,34 @@ def prepare_served_model(model: ResolvedModel, model_cfg: dict[str, Any], servin
     out = state_dir("served", model.version)
     return build_served_gguf(Path(model.path), base_gguf, out, texts, serving.quantization,
                              model_version=model.version, heldout_source=source)
+
+
+def prepare_hf_served_model(model: ResolvedModel, serving: ServingSettings) -> ServedModelReport:
+    """GPU stacks: serve the merged HF folder, quantized by bitsandbytes (4/8-bit) when the service loads it."""
+    import shutil
+    import time
+
+    from llm_twin.inference.export import REPORT_FILE, SERVED_HF_DIR, ServedModelReport
+
+    started = time.perf_counter()
+    source = Path(model.path)
+    if not (source / "config.json").is_file():
+        raise FileNotFoundError(f"{source} is not a Hugging Face model folder (no config.json)")
+    out = state_dir("served", model.version)
+    target = out / SERVED_HF_DIR
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target)
+    size_mb = sum(f.stat().st_size for f in target.rglob("*") if f.is_file()) / 1e6
+    report = ServedModelReport(
+        model_version=model.version, source_dir=str(source), gguf_path=str(target),
+        qtype=f"bnb-{serving.bnb_bits}bit", size_mb=round(size_mb, 1), tokens_per_s=None,
+        pytorch_perplexity=None, f32_gguf_perplexity=None, served_perplexity=None, perplexity_ratio=None,
+        heldout_tokens=0, heldout_source="not measured: bitsandbytes quantizes at load time on the GPU",
+        candidates=[], seconds=round(time.perf_counter() - started, 2),
+    )
+    (out / REPORT_FILE).write_text(report.model_dump_json(indent=2))
+    return report
 
 
 def runtime_config(model_version: str, author: str | None, retrieval: RetrievalSettings, embedding: EmbeddingSettings,

@@ -22,6 +22,7 @@ from llm_twin.inference.selection import Candidate, choose, evaluate_candidates
 log = logging.getLogger(__name__)
 
 SERVED_FILE = "twin.gguf"
+SERVED_HF_DIR = "hf"  # the bitsandbytes backend serves the merged HF folder
 REPORT_FILE = "served_model.json"
 
 
@@ -38,16 +39,20 @@ class QuantizationSettings(BaseModel):
 
 
 class ServedModelReport(BaseModel):
+    """What deploy packaged and what it measured. `gguf_path` is the served artifact: the GGUF file for
+    llama.cpp, or the merged HF folder (`hf/`) for the bitsandbytes backend of GPU stacks, whose
+    quantization happens at load time on the GPU: the CPU measurements are then not taken (None)."""
+
     model_version: str
     source_dir: str
     gguf_path: str
     qtype: str
     size_mb: float
-    tokens_per_s: float
-    pytorch_perplexity: float
-    f32_gguf_perplexity: float
-    served_perplexity: float
-    perplexity_ratio: float
+    tokens_per_s: float | None
+    pytorch_perplexity: float | None
+    f32_gguf_perplexity: float | None
+    served_perplexity: float | None
+    perplexity_ratio: float | None
     heldout_tokens: int
     heldout_source: str
     candidates: list[Candidate]
