@@ -67,7 +67,8 @@ def make_documents(n: int, seed: int = 0) -> list[Document]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=150)
+    parser.add_argument("--n", type=int, default=400,
+                        help="burst size: large enough that the ~1 s fixed pipeline latency does not dominate throughput")
     parser.add_argument("--latency-docs", type=int, default=20)
     parser.add_argument("--warmup-docs", type=int, default=3)
     parser.add_argument("--no-start", action="store_true", help="services already run at the configured addresses")
