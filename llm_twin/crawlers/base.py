@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
@@ -12,7 +13,7 @@ from llm_twin.crawlers.config import CrawlConfig
 from llm_twin.crawlers.errors import CollectError
 from llm_twin.crawlers.html import canonical_url, normalize_url, parse_html
 from llm_twin.crawlers.http import HttpClient, Page
-from llm_twin.domain.documents import Document, User
+from llm_twin.domain.documents import Article, Document, User
 
 
 class Crawler(ABC):
@@ -63,3 +64,15 @@ class HtmlCrawler(Crawler):
                 f"need {self.config.min_text_chars}); the page may be malformed, paywalled or need a login",
             )
         return text
+
+    def article(self, link: str, author: User, title: str, subtitle: str, text: str,
+                published: datetime | None) -> Article:
+        """The article document every HTML article crawler ends with (platform and author filled in)."""
+        return Article(
+            platform=self.platform,
+            link=link,
+            author_id=author.id,
+            author_full_name=author.full_name,
+            content={"title": title, "subtitle": subtitle, "text": text},
+            published_at=published,
+        )

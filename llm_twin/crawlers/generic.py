@@ -53,11 +53,4 @@ class GenericArticleCrawler(HtmlCrawler):
             if first_h1 is not None and clean_text(first_h1.get_text(" ")) == title:
                 first_h1.decompose()  # the title is stored separately
         text = self.require_text(html_to_markdown(body) if body is not None else "", page.url)
-        return Article(
-            platform=self.platform,
-            link=link,
-            author_id=author.id,
-            author_full_name=author.full_name,
-            content={"title": title, "subtitle": subtitle, "text": text},
-            published_at=date,
-        )
+        return self.article(link, author, title, subtitle, text, date)

@@ -67,11 +67,4 @@ class LinkedInCrawler(HtmlCrawler):
         body = soup.select_one("div.article-main__content") or soup.select_one("div.reader-article-content")
         text = html_to_markdown(strip_noise(body)) if body is not None else ""
         text = self.require_text(text, page.url)
-        return Article(
-            platform=self.platform,
-            link=link,
-            author_id=author.id,
-            author_full_name=author.full_name,
-            content={"title": title or meta(soup, "og:title") or "", "subtitle": "", "text": text},
-            published_at=published_at(soup),
-        )
+        return self.article(link, author, title or meta(soup, "og:title") or "", "", text, published_at(soup))

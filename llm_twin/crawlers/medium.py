@@ -77,11 +77,4 @@ class MediumCrawler(HtmlCrawler):
         text = "\n\n".join(medium_blocks(article, skip))
         hint = "article body (Medium member-only stories are not public: use the Medium export)"
         text = self.require_text(text, page.url, hint)
-        return Article(
-            platform=self.platform,
-            link=link,
-            author_id=author.id,
-            author_full_name=author.full_name,
-            content={"title": title, "subtitle": subtitle, "text": text},
-            published_at=published_at(soup),
-        )
+        return self.article(link, author, title, subtitle, text, published_at(soup))

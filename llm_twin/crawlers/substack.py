@@ -34,11 +34,4 @@ class SubstackCrawler(HtmlCrawler):
                 widget.decompose()
         text = html_to_markdown(strip_noise(body)) if body is not None else ""
         text = self.require_text(text, page.url)
-        return Article(
-            platform=self.platform,
-            link=link,
-            author_id=author.id,
-            author_full_name=author.full_name,
-            content={"title": title, "subtitle": subtitle, "text": text},
-            published_at=published_at(soup),
-        )
+        return self.article(link, author, title, subtitle, text, published_at(soup))
