@@ -10,9 +10,8 @@ import logging
 import sys
 
 import hydra
-from omegaconf import DictConfig
-
 from dotenv import load_dotenv
+from omegaconf import DictConfig
 
 from llm_twin.config import ConfigChoiceError, validate_choices
 from llm_twin.paths import PROJECT_ROOT

@@ -14,16 +14,16 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from llm_twin.config import InfraConfig, PipelineConfig, StackConfig
+from llm_twin.connections import Connections, mask_userinfo, referenced
 from llm_twin.infra.services import LocalServices
 from llm_twin.paths import twin_home
-from llm_twin.settings import Connections
 
 log = logging.getLogger(__name__)
 for _noisy in ("pika", "quixstreams", "httpx", "urllib3"):
     logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 _SECRET_KEY = re.compile(r"(key|token|password|secret)", re.IGNORECASE)
-_URI_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
 
 
 class RunError(RuntimeError):
@@ -37,9 +37,9 @@ def redact(value: Any, key: str = "") -> Any:
     if isinstance(value, list):
         return [redact(v, key) for v in value]
     if isinstance(value, str):
-        if _SECRET_KEY.search(key) and value:
+        if _SECRET_KEY.search(key) and value and not value.startswith("env:"):
             return "***"
-        return _URI_USERINFO.sub(r"\g<scheme>***@", value)
+        return mask_userinfo(value)
     return value
 
 
@@ -58,7 +58,7 @@ def load_entrypoint(path: str) -> Any:
         raise RunError(f"pipeline entrypoint {path!r} cannot be imported: {exc}") from exc
 
 
-def activate_stack(stack_cfg: DictConfig) -> None:
+def activate_stack(stack_cfg: StackConfig) -> None:
     from zenml.client import Client
 
     client = Client()
@@ -79,18 +79,18 @@ def pipeline_options(cfg: DictConfig) -> dict[str, Any]:
     from zenml import Model
 
     options: dict[str, Any] = {"run_name": cfg.run_name, "enable_cache": bool(cfg.enable_cache)}
-    model_cfg = cfg.pipeline.get("model")
-    if model_cfg:
-        options["model"] = Model(**{k: v for k, v in OmegaConf.to_container(model_cfg, resolve=True).items() if v is not None})
-    operator = cfg.stack.get("step_operator")
-    if operator:
-        options["steps"] = {name: {"step_operator": operator} for name in cfg.stack.gpu_steps}
+    pipeline_cfg = PipelineConfig.of(cfg.pipeline)
+    if pipeline_cfg.model is not None:
+        options["model"] = Model(**pipeline_cfg.model.model_dump(exclude_none=True))
+    stack = StackConfig.of(cfg.stack)
+    if stack.step_operator:
+        options["steps"] = {name: {"step_operator": stack.step_operator} for name in stack.gpu_steps}
     return options
 
 
 def start_services(cfg: DictConfig) -> Connections:
-    connections = Connections.from_config(cfg.infra)
-    needed = list(cfg.pipeline.get("services") or [])
+    connections = Connections.of(cfg.infra)
+    needed = list(PipelineConfig.of(cfg.pipeline).services)
     if connections.mode == "local" and needed:
         LocalServices(connections, twin_home()).start(needed)
     return connections
@@ -130,15 +130,25 @@ def _run_single(cfg: DictConfig) -> Any:
     from llm_twin.zenml_env import ensure_repository
 
     ensure_repository()
-    activate_stack(cfg.stack)  # before starting anything: a missing stack is a config error
+    activate_stack(StackConfig.of(cfg.stack))  # before starting anything: a missing stack is a config error
     start_services(cfg)
     pipeline_fn = load_entrypoint(cfg.pipeline.entrypoint)
-    params = OmegaConf.to_container(cfg.pipeline.params, resolve=True) or {}
+    params = pipeline_params(cfg)
     run = pipeline_fn.with_options(**pipeline_options(cfg))(**params)
     if run is not None:
         log_metadata(metadata={"hydra_config": redact(resolved_config(cfg))}, run_id_name_or_prefix=run.id)
         print_summaries(run)
     return run
+
+
+def pipeline_params(cfg: DictConfig) -> dict[str, Any]:
+    """The pipeline's parameters; an `infra` parameter carries references, never a literal secret (ZenML
+    records every parameter with the run)."""
+    params = OmegaConf.to_container(cfg.pipeline.params, resolve=True) or {}
+    assert isinstance(params, dict)
+    if "infra" in params:
+        params["infra"] = referenced(InfraConfig.of(params["infra"])).model_dump()
+    return {str(k): v for k, v in params.items()}
 
 
 def print_summaries(run: Any) -> None:

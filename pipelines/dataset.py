@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from zenml import pipeline
 
+from llm_twin.config import DatasetConfig, EmbeddingConfig, InfraConfig, ModelConfig
 from steps.dataset import build_instruct_dataset, build_preference_dataset
 
 
 @pipeline
-def dataset_pipeline(dataset_config: dict[str, Any], base_model: dict[str, Any], infra: dict[str, Any]) -> None:
-    dataset = build_instruct_dataset(dataset_config, base_model, infra)
-    build_preference_dataset(dataset, dataset_config, base_model)
+def dataset_pipeline(dataset: DatasetConfig, model: ModelConfig, infra: InfraConfig, embedding: EmbeddingConfig) -> None:
+    instruct = build_instruct_dataset(dataset, model, infra, embedding)
+    build_preference_dataset(instruct, dataset, model)

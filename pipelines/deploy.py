@@ -3,24 +3,31 @@ quantization by measurement, and build the BentoML bento that serves it with RAG
 
 from __future__ import annotations
 
-from typing import Any
-
 from zenml import pipeline
 
+from llm_twin.config import (
+    AuthorConfig,
+    EmbeddingConfig,
+    InfraConfig,
+    ModelConfig,
+    MonitoringConfig,
+    RetrievalConfig,
+    ServingConfig,
+)
 from steps.deploy import build_twin_bento, export_served_model
 
 
 @pipeline
 def deploy_pipeline(
-    base_model: dict[str, Any],
-    retrieval_config: dict[str, Any],
-    embedding_config: dict[str, Any],
-    serving_config: dict[str, Any],
-    monitoring_config: dict[str, Any],
-    infra: dict[str, Any],
-    author: dict[str, Any],
-    version: str | None = "production",
-    allow_base_fallback: bool = True,
+    model: ModelConfig,
+    retrieval: RetrievalConfig,
+    embedding: EmbeddingConfig,
+    serving: ServingConfig,
+    monitoring: MonitoringConfig,
+    infra: InfraConfig,
+    author: AuthorConfig,
+    version: str | None,
+    allow_base_fallback: bool,
 ) -> None:
-    report = export_served_model(base_model, serving_config, infra, author, version, allow_base_fallback)
-    build_twin_bento(report, retrieval_config, embedding_config, serving_config, monitoring_config, infra, author)
+    report = export_served_model(model, serving, infra, author, version, allow_base_fallback)
+    build_twin_bento(report, retrieval, embedding, serving, monitoring, infra, author)

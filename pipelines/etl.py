@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from zenml import pipeline
 
+from llm_twin.config import AuthorConfig, CrawlConfig, InfraConfig
 from steps.etl import (
     crawl_links,
     crawl_repositories,
@@ -16,10 +15,10 @@ from steps.etl import (
 
 
 @pipeline
-def etl_pipeline(author: dict[str, Any], crawl: dict[str, Any], infra: dict[str, Any]) -> None:
+def etl_pipeline(author: AuthorConfig, crawl: CrawlConfig, infra: InfraConfig) -> None:
     user = get_or_create_author(author, infra)
     summarize_collection(
         links=crawl_links(author, crawl, infra, user),
-        exports=import_exports(author, infra, user),
+        exports=import_exports(author, crawl, infra, user),
         repositories=crawl_repositories(author, crawl, infra, user),
     )

@@ -3,17 +3,20 @@ the base and the current production on the latest instruct dataset, then apply t
 
 from __future__ import annotations
 
-from typing import Any
-
 from zenml import pipeline
 
+from llm_twin.config import EmbeddingConfig, EvaluationConfig, ModelConfig, TrainingConfig
 from steps.evaluation import evaluate_model, load_instruct_dataset, promote_model
 
 
 @pipeline
 def evaluate_pipeline(
-    base_model: dict[str, Any], evaluation_config: dict[str, Any], dataset_version: str | None = None
+    model: ModelConfig,
+    evaluation: EvaluationConfig,
+    embedding: EmbeddingConfig,
+    training: TrainingConfig,
+    dataset_version: str | None,
 ) -> None:
     dataset = load_instruct_dataset(dataset_version)
-    report, _html = evaluate_model(dataset, base_model, evaluation_config)
-    promote_model(report, evaluation_config)
+    report, _html = evaluate_model(dataset, model, evaluation, embedding, training.comet)
+    promote_model(report, evaluation)

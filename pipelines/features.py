@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from zenml import pipeline
 
+from llm_twin.config import EmbeddingConfig, FeaturesConfig, InfraConfig
 from steps.features import backfill_feature_store, check_feature_sync
 
 
 @pipeline
-def features_pipeline(infra: dict[str, Any], embedding: dict[str, Any], features: dict[str, Any], force: bool = False) -> None:
+def features_pipeline(infra: InfraConfig, embedding: EmbeddingConfig, features: FeaturesConfig, force: bool) -> None:
     report = backfill_feature_store(infra, embedding, features, force=force)
-    check_feature_sync(infra, embedding, features, previous_report=report)
+    check_feature_sync(infra, embedding, previous_report=report)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from zenml import pipeline
 
-from steps.smoke import check_feature_store, check_queue, check_stream_broker, check_warehouse, summarize_checks
+from llm_twin.config import EmbeddingConfig, InfraConfig
+from steps.smoke import (
+    check_feature_store,
+    check_queue,
+    check_stream_broker,
+    check_warehouse,
+    summarize_checks,
+)
 
 
 @pipeline
-def smoke_pipeline(infra: dict[str, Any], embedding: dict[str, Any]) -> None:
+def smoke_pipeline(infra: InfraConfig, embedding: EmbeddingConfig) -> None:
     summarize_checks(
         warehouse=check_warehouse(infra),
         queue=check_queue(infra),

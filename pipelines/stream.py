@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from zenml import pipeline
 
+from llm_twin.config import CdcConfig, EmbeddingConfig, FeaturesConfig, InfraConfig, StreamConfig
 from steps.features import check_feature_sync
 from steps.stream import capture_changes, stream_features
 
 
 @pipeline
-def stream_pipeline(infra: dict[str, Any], embedding: dict[str, Any], features: dict[str, Any], reconcile: bool = True) -> None:
-    cdc_report = capture_changes(infra, embedding, features)
-    report = stream_features(infra, embedding, features, cdc_report, reconcile=reconcile)
-    check_feature_sync(infra, embedding, features, previous_report=report)
+def stream_pipeline(
+    infra: InfraConfig,
+    embedding: EmbeddingConfig,
+    features: FeaturesConfig,
+    cdc: CdcConfig,
+    stream: StreamConfig,
+    reconcile: bool,
+) -> None:
+    cdc_report = capture_changes(infra, cdc)
+    report = stream_features(infra, embedding, features, cdc, stream, cdc_report, reconcile=reconcile)
+    check_feature_sync(infra, embedding, previous_report=report)

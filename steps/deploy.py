@@ -3,33 +3,40 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from zenml import log_metadata, step
 
+from llm_twin.config import (
+    AuthorConfig,
+    EmbeddingConfig,
+    InfraConfig,
+    ModelConfig,
+    MonitoringConfig,
+    RetrievalConfig,
+    ServingConfig,
+)
+from llm_twin.connections import Connections
 from llm_twin.inference.bundle import BentoBuild
 from llm_twin.inference.export import ServedModelReport
 
 
 @step
 def export_served_model(
-    base_model: dict[str, Any],
-    serving_config: dict[str, Any],
-    infra: dict[str, Any],
-    author: dict[str, Any],
-    version: str | None = "production",
-    allow_base_fallback: bool = True,
+    model: ModelConfig,
+    serving: ServingConfig,
+    infra: InfraConfig,
+    author: AuthorConfig,
+    version: str | None,
+    allow_base_fallback: bool,
 ) -> Annotated[ServedModelReport, "served_model_report"]:
     """Merged twin of `llm_twin@version` → F32 GGUF (checked by perplexity) → quantization by measurement."""
     from llm_twin.inference.deploy import prepare_served_model, resolve_model
-    from llm_twin.inference.settings import ServingSettings
-    from llm_twin.settings import Connections
 
-    model = resolve_model(version, base_model, allow_base_fallback=allow_base_fallback)
-    report = prepare_served_model(model, base_model, ServingSettings.from_config(serving_config),
-                                  Connections.from_config(infra), author.get("full_name"))
+    resolved = resolve_model(version, model, allow_base_fallback=allow_base_fallback)
+    report = prepare_served_model(resolved, model, serving, Connections.of(infra), author.full_name)
     measured = report.model_dump(exclude={"candidates", "source_dir", "gguf_path"}, exclude_none=True)
-    log_metadata(metadata={**measured, "model_source": model.source,
+    log_metadata(metadata={**measured, "model_source": resolved.source,
                            "candidates": {c.qtype: c.model_dump() for c in report.candidates}})
     return report
 
@@ -37,29 +44,20 @@ def export_served_model(
 @step
 def build_twin_bento(
     report: ServedModelReport,
-    retrieval_config: dict[str, Any],
-    embedding_config: dict[str, Any],
-    serving_config: dict[str, Any],
-    monitoring_config: dict[str, Any],
-    infra: dict[str, Any],
-    author: dict[str, Any],
+    retrieval: RetrievalConfig,
+    embedding: EmbeddingConfig,
+    serving: ServingConfig,
+    monitoring: MonitoringConfig,
+    infra: InfraConfig,
+    author: AuthorConfig,
 ) -> tuple[Annotated[BentoBuild, "bento"], Annotated[str, "deploy_summary"]]:
     """Bundle GGUF + runtime config (+ index snapshot on the local stack) and `bentoml build` it; the
     summary (how to serve it) is what `run.py` prints last."""
     from llm_twin.inference.deploy import package, runtime_config
-    from llm_twin.inference.settings import ServingSettings
-    from llm_twin.monitoring.traces import MonitoringSettings
-    from llm_twin.rag.embedder import EmbeddingSettings
-    from llm_twin.rag.settings import RetrievalSettings
-    from llm_twin.settings import Connections
 
-    connections = Connections.from_config(infra)
-    serving = ServingSettings.from_config(serving_config)
-    runtime = runtime_config(
-        report.model_version, author.get("full_name"), RetrievalSettings.from_config(retrieval_config),
-        EmbeddingSettings.from_config(embedding_config), serving, MonitoringSettings.from_config(monitoring_config),
-        connections,
-    )
+    connections = Connections.of(infra)
+    runtime = runtime_config(report.model_version, author.full_name, retrieval, embedding, serving, monitoring,
+                             connections)
     build = package(Path(report.gguf_path).parent, runtime, connections, serving)
     log_metadata(metadata={"bento": build.bento_tag, "gguf_model": build.gguf_model_tag,
                            "index_model": build.index_model_tag, "serve": build.serve_command})

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from zenml import get_step_context, log_metadata, step
 from zenml.types import HTMLString
 
-from llm_twin.evaluation.config import EvaluationConfig
+from llm_twin.config import EmbeddingConfig, EvaluationConfig, ModelConfig
+from llm_twin.config.training import CometConfig
+from llm_twin.domain.datasets import InstructDataset
 from llm_twin.evaluation.gate import PromotionDecision
 from llm_twin.evaluation.schemas import EvaluationReport
-from llm_twin.training.config import ModelConfig
-from llm_twin.training.schemas import InstructDataset
 
 
 @step
@@ -31,19 +31,20 @@ def load_instruct_dataset(dataset_version: str | None = None) -> Annotated[Instr
 @step
 def evaluate_model(
     dataset: InstructDataset,
-    base_model: dict[str, Any],
-    evaluation_config: dict[str, Any],
+    model: ModelConfig,
+    evaluation: EvaluationConfig,
+    embedding: EmbeddingConfig,
+    comet: CometConfig,
     merged_model: Path | None = None,
 ) -> tuple[Annotated[EvaluationReport, "evaluation_report"], Annotated[HTMLString, "evaluation_html"]]:
     """Candidate = `merged_model` if given, else the pipeline model version's `merged_model` artifact."""
     from llm_twin.evaluation.evaluator import evaluate_models
     from llm_twin.evaluation.report import comparison_png, html_report
+    from llm_twin.models import registry
+    from llm_twin.models.base import base_model_dir
     from llm_twin.paths import state_dir
-    from llm_twin.training import registry
-    from llm_twin.training.tokenizer import base_model_dir
 
-    model_cfg = ModelConfig.model_validate(base_model)
-    cfg = EvaluationConfig.model_validate(evaluation_config)
+    model_cfg, cfg = model, evaluation
     context = get_step_context()
     mv = context.model_version if context.model_version is not None else None
     candidate_version = str(mv.name) if mv is not None else None
@@ -60,6 +61,7 @@ def evaluate_model(
         dataset,
         merged_model,
         cfg,
+        embedding,
         base_dir=base_model_dir(model_cfg) if cfg.compare_base else None,
         production_dir=production_dir,
         dtype=model_cfg.dtype,
@@ -73,16 +75,15 @@ def evaluate_model(
     log_metadata(metadata={"scores": scores, "held_out_samples": report.held_out_samples, "seconds": report.duration_s})
     if mv is not None:
         log_metadata(metadata={"evaluation": scores["candidate"], "evaluation_vs": scores}, infer_model=True)
-    _log_to_comet(report, plot, run_name)
+    _log_to_comet(report, plot, run_name, comet)
     return report, HTMLString(html_report(report, None, plot))
 
 
-def _log_to_comet(report: EvaluationReport, plot: Path, run_name: str) -> None:
+def _log_to_comet(report: EvaluationReport, plot: Path, run_name: str, comet: CometConfig) -> None:
     """Evaluation metrics, the comparison plot and sample generations as a Comet experiment."""
-    from llm_twin.training.config import CometConfig
     from llm_twin.training.tracking import start_tracker
 
-    tracker = start_tracker(CometConfig(), f"{run_name}-evaluation", tags=["evaluation"])
+    tracker = start_tracker(comet, f"{run_name}-evaluation", tags=["evaluation"])
     tracker.log_other("dataset_hash", report.dataset_hash)
     for scores in report.all():
         tracker.log_metrics(scores.metrics(), prefix=scores.label)
@@ -96,14 +97,13 @@ def _log_to_comet(report: EvaluationReport, plot: Path, run_name: str) -> None:
 
 @step
 def promote_model(
-    report: EvaluationReport, evaluation_config: dict[str, Any]
+    report: EvaluationReport, evaluation: EvaluationConfig
 ) -> tuple[Annotated[PromotionDecision, "promotion_decision"], Annotated[str, "evaluation_summary"], Annotated[HTMLString, "evaluation_report_html"]]:
     """Apply the gate; move the pipeline's model version to `production` (or `staging`) only if it passes."""
     from llm_twin.evaluation.gate import decide
     from llm_twin.evaluation.report import html_report
 
-    cfg = EvaluationConfig.model_validate(evaluation_config)
-    decision = decide(report.candidate, report.base, report.production, cfg.gate)
+    decision = decide(report.candidate, report.base, report.production, evaluation.gate)
     context = get_step_context()
     promoted_to = None
     if decision.stage and context.model_version is not None:

@@ -7,27 +7,28 @@ from typing import Annotated, Any
 from zenml import log_metadata, step
 
 from llm_twin.cdc.reconcile import check_sync
+from llm_twin.config import EmbeddingConfig, FeaturesConfig, InfraConfig
+from llm_twin.connections import Connections
+from llm_twin.domain.documents import DataType
 from llm_twin.features.backfill import backfill
-from llm_twin.streaming.settings import StreamSettings
 
 
 @step
 def backfill_feature_store(
-    infra: dict[str, Any], embedding: dict[str, Any], features: dict[str, Any], force: bool = False
+    infra: InfraConfig, embedding: EmbeddingConfig, features: FeaturesConfig, force: bool
 ) -> Annotated[dict[str, Any], "backfill_report"]:
     """Clean, chunk and embed every warehouse document (unchanged ones skipped unless `force`)."""
-    report = backfill(StreamSettings.from_params(infra, embedding, features), force=force).as_metadata()
+    report = backfill(Connections.of(infra), embedding, features, force=force).as_metadata()
     log_metadata(metadata=report)
     return report
 
 
 @step
 def check_feature_sync(
-    infra: dict[str, Any], embedding: dict[str, Any], features: dict[str, Any], previous_report: dict[str, Any]
+    infra: InfraConfig, embedding: EmbeddingConfig, previous_report: dict[str, Any]
 ) -> Annotated[dict[str, Any], "sync_report"]:
     """Warehouse vs Qdrant content hashes per type; every count zero means in sync."""
-    settings = StreamSettings.from_params(infra, embedding, features)
-    drift = check_sync(settings.connections, settings.embedding.dimension, settings.features.cdc.collections)
+    drift = check_sync(Connections.of(infra), embedding.dimension, [t.value for t in DataType])
     in_sync = all(not any(counts.values()) for counts in drift.values())
     log_metadata(metadata={"drift": drift, "in_sync": in_sync})
     return {"drift": drift, "in_sync": in_sync}

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from zenml import log_metadata, step
 
+from llm_twin.config import EmbeddingConfig, InfraConfig
+from llm_twin.connections import Connections
 from llm_twin.infra import smoke
-from llm_twin.settings import Connections
 
 
 def _record(result: smoke.CheckResult) -> dict[str, Any]:
@@ -16,23 +17,23 @@ def _record(result: smoke.CheckResult) -> dict[str, Any]:
 
 
 @step
-def check_warehouse(infra: dict[str, Any]) -> Annotated[dict[str, Any], "warehouse_check"]:
-    return _record(smoke.check_warehouse(Connections.from_config(infra)))
+def check_warehouse(infra: InfraConfig) -> Annotated[dict[str, Any], "warehouse_check"]:
+    return _record(smoke.check_warehouse(Connections.of(infra)))
 
 
 @step
-def check_queue(infra: dict[str, Any]) -> Annotated[dict[str, Any], "queue_check"]:
-    return _record(smoke.check_queue(Connections.from_config(infra)))
+def check_queue(infra: InfraConfig) -> Annotated[dict[str, Any], "queue_check"]:
+    return _record(smoke.check_queue(Connections.of(infra)))
 
 
 @step
-def check_stream_broker(infra: dict[str, Any]) -> Annotated[dict[str, Any], "stream_broker_check"]:
-    return _record(smoke.check_stream_broker(Connections.from_config(infra)))
+def check_stream_broker(infra: InfraConfig) -> Annotated[dict[str, Any], "stream_broker_check"]:
+    return _record(smoke.check_stream_broker(Connections.of(infra)))
 
 
 @step
-def check_feature_store(infra: dict[str, Any], embedding: dict[str, Any]) -> Annotated[dict[str, Any], "feature_store_check"]:
-    return _record(smoke.check_feature_store(Connections.from_config(infra), embedding))
+def check_feature_store(infra: InfraConfig, embedding: EmbeddingConfig) -> Annotated[dict[str, Any], "feature_store_check"]:
+    return _record(smoke.check_feature_store(Connections.of(infra), embedding))
 
 
 @step

@@ -7,17 +7,15 @@ from typing import Annotated, Any
 from zenml import log_metadata, step
 
 from llm_twin.cdc.watcher import drain_changes
-from llm_twin.streaming.app import run_stream
-from llm_twin.streaming.settings import StreamSettings
+from llm_twin.config import CdcConfig, EmbeddingConfig, FeaturesConfig, InfraConfig, StreamConfig
+from llm_twin.connections import Connections
+from llm_twin.streaming.app import StreamSetup, run_stream
 
 
 @step
-def capture_changes(
-    infra: dict[str, Any], embedding: dict[str, Any], features: dict[str, Any]
-) -> Annotated[dict[str, Any], "cdc_report"]:
+def capture_changes(infra: InfraConfig, cdc: CdcConfig) -> Annotated[dict[str, Any], "cdc_report"]:
     """Publish every change since the last confirmed resume token (a snapshot on the first run)."""
-    settings = StreamSettings.from_params(infra, embedding, features)
-    stats = drain_changes(settings.connections, settings.features.cdc)
+    stats = drain_changes(Connections.of(infra), cdc)
     report = {"published": stats.published, "snapshot": stats.snapshot, "reconnects": stats.reconnects}
     log_metadata(metadata=report)
     return report
@@ -25,14 +23,17 @@ def capture_changes(
 
 @step
 def stream_features(
-    infra: dict[str, Any],
-    embedding: dict[str, Any],
-    features: dict[str, Any],
+    infra: InfraConfig,
+    embedding: EmbeddingConfig,
+    features: FeaturesConfig,
+    cdc: CdcConfig,
+    stream: StreamConfig,
     cdc_report: dict[str, Any],
-    reconcile: bool = True,
+    reconcile: bool,
 ) -> Annotated[dict[str, Any], "stream_report"]:
     """Run the Quix app until the queue and topic are drained (idle), reconciling with Qdrant first."""
-    settings = StreamSettings.from_params(infra, embedding, features)
-    report = run_stream(settings, bounded=True, reconcile_first=reconcile).as_metadata()
+    bounded = stream.model_copy(update={"bounded": True, "reconcile": reconcile})
+    setup = StreamSetup(Connections.of(infra), embedding, features, cdc, bounded)
+    report = run_stream(setup).as_metadata()
     log_metadata(metadata=report)
     return report

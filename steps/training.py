@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from zenml import ArtifactConfig, get_step_context, log_metadata, step
 from zenml.enums import ArtifactType
 from zenml.types import HTMLString
 
+from llm_twin.config import ModelConfig, TrainingConfig
+from llm_twin.domain.datasets import InstructDataset, PreferenceDataset
 from llm_twin.paths import state_dir
-from llm_twin.training.config import ModelConfig, TrainingConfig
-from llm_twin.training.schemas import InstructDataset, PreferenceDataset
 
 KEEP_WORK_DIRS = 2  # merged models are ~0.5 GB each locally; the artifact store keeps every version
 
@@ -28,8 +28,8 @@ def _work_dir(run_name: str) -> Path:
 @step
 def train_model(
     dataset: InstructDataset,
-    base_model: dict[str, Any],
-    training_config: dict[str, Any],
+    model: ModelConfig,
+    training: TrainingConfig,
     preference: PreferenceDataset | None = None,
 ) -> tuple[
     Annotated[Path, ArtifactConfig(name="lora_adapter", artifact_type=ArtifactType.MODEL)],
@@ -39,8 +39,7 @@ def train_model(
     from llm_twin.training.pipeline import run_training
     from llm_twin.training.plots import png_html
 
-    model_cfg = ModelConfig.model_validate(base_model)
-    cfg = TrainingConfig.model_validate(training_config)
+    model_cfg, cfg = model, training
     context = get_step_context()
     run_name = context.pipeline_run.name
     out = run_training(dataset, model_cfg, cfg, _work_dir(run_name), preference, run_name=run_name)

@@ -8,18 +8,24 @@ messages are published there directly with the reason in the `x-error` header.
 
 from __future__ import annotations
 
-import itertools
 import logging
-import random
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pika
 import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_never,
+    wait_exponential_jitter,
+)
 
-from llm_twin.cdc.config import CdcConfig
+from llm_twin.config.cdc import CdcConfig
+from llm_twin.connections import Connections
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,39 +44,38 @@ class BrokerUnavailable(RuntimeError):
     """RabbitMQ could not be reached within the configured retries."""
 
 
-def backoff_delays(initial_s: float, max_s: float, attempts: int) -> Iterator[float]:
-    """Exponential backoff with jitter; `attempts=0` never ends (long-running processes)."""
-    delay, n = initial_s, 0
-    while attempts == 0 or n < attempts:
-        yield min(max_s, delay) * (0.75 + random.random() / 2)
-        delay *= 2
-        n += 1
+def backoff(cfg: CdcConfig, retry_on: tuple[type[BaseException], ...], what: str,
+            sleep: Callable[[float], Any] | None = None, forever: bool = False) -> Retrying:
+    """Exponential backoff with jitter from `cdc.retry_*`; `retry_attempts: 0` (or `forever`) never gives up
+    (long-running processes). `sleep` lets a stoppable loop wake up early."""
+    stop = stop_never if forever or cfg.retry_attempts == 0 else stop_after_attempt(cfg.retry_attempts + 1)
+    return Retrying(
+        stop=stop,
+        wait=wait_exponential_jitter(initial=cfg.retry_initial_s, max=cfg.retry_max_s, jitter=cfg.retry_initial_s),
+        retry=retry_if_exception_type(retry_on),
+        before_sleep=lambda state: log.warning(
+            "%s failed (%s); retrying", what, state.outcome.exception() if state.outcome else "?"
+        ),
+        **({"sleep": sleep} if sleep is not None else {}),
+    )
 
 
 def retry(action: Callable[[], T], cfg: CdcConfig, what: str, on_error: Callable[[], None] | None = None) -> T:
     """Run `action`, retrying RabbitMQ failures with backoff; raise BrokerUnavailable when out of tries."""
-    last: Exception | None = None
-    for delay in itertools.chain([0.0], backoff_delays(cfg.retry_initial_s, cfg.retry_max_s, cfg.retry_attempts)):
-        if delay:
-            time.sleep(delay)
+
+    def attempt() -> T:
         try:
             return action()
-        except RETRYABLE as exc:
-            last = exc
-            log.warning("%s failed (%s: %s); retrying", what, type(exc).__name__, exc)
+        except RETRYABLE:
             if on_error:
                 on_error()
-    raise BrokerUnavailable(f"{what} failed after {cfg.retry_attempts} retries: {last}") from last
+            raise
 
-
-def connect(url: str, timeout_s: float) -> pika.BlockingConnection:
-    params = pika.URLParameters(url)
-    params.socket_timeout = timeout_s
-    params.stack_timeout = timeout_s
-    params.blocked_connection_timeout = timeout_s
-    params.connection_attempts = 1
-    params.heartbeat = 30
-    return pika.BlockingConnection(params)
+    try:
+        return backoff(cfg, RETRYABLE, what)(attempt)
+    except RetryError as exc:
+        last = exc.last_attempt.exception()
+        raise BrokerUnavailable(f"{what} failed after {cfg.retry_attempts} retries: {last}") from last
 
 
 def declare_topology(channel: BlockingChannel, cfg: CdcConfig) -> None:
@@ -90,17 +95,16 @@ def declare_topology(channel: BlockingChannel, cfg: CdcConfig) -> None:
 class ConfirmedPublisher:
     """Publishes persistent messages and returns only after the broker confirmed them."""
 
-    def __init__(self, url: str, cfg: CdcConfig, timeout_s: float = 10.0) -> None:
-        self.url = url
+    def __init__(self, connections: Connections, cfg: CdcConfig) -> None:
+        self.connections = connections
         self.cfg = cfg
-        self.timeout_s = timeout_s
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
 
     def _open(self) -> BlockingChannel:
         if self._channel is None or not self._channel.is_open:
             self.close()
-            self._connection = connect(self.url, self.timeout_s)
+            self._connection = self.connections.rabbitmq_connection()
             channel = self._connection.channel()
             channel.confirm_delivery()
             declare_topology(channel, self.cfg)

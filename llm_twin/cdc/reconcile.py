@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pymongo.database import Database
 
 from llm_twin.cdc.broker import ConfirmedPublisher
-from llm_twin.cdc.messages import ChangeMessage, Operation
+from llm_twin.connections import Connections
 from llm_twin.domain.documents import DataType
+from llm_twin.domain.messages import ChangeMessage, Operation
 from llm_twin.feature_store.qdrant import FeatureStore
 
 
@@ -63,11 +64,8 @@ def reconcile(
     return {t.feature_name: d.counts() for t, d in drift.items()}
 
 
-def check_sync(connections, dimension: int, collections: list[str]) -> dict[str, dict[str, int]]:  # noqa: ANN001
+def check_sync(connections: Connections, dimension: int, collections: list[str]) -> dict[str, dict[str, int]]:
     """Drift counts per feature type (all zero = the feature store matches the warehouse)."""
-    import pymongo
-
-    with pymongo.MongoClient(connections.mongo_uri, serverSelectionTimeoutMS=int(connections.timeout_s * 1000)) as client:
-        with FeatureStore(connections, dimension) as store:
-            drift = find_drift(client[connections.mongo_database], store, collections)
+    with connections.mongo_client() as client, FeatureStore(connections, dimension) as store:
+        drift = find_drift(client[connections.mongo_database], store, collections)
     return {t.feature_name: d.counts() for t, d in drift.items()}

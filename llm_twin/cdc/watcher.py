@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import pymongo
 import pymongo.errors
 from pymongo.change_stream import CollectionChangeStream
+from tenacity import RetryError
 
-from llm_twin.cdc.broker import ConfirmedPublisher, backoff_delays
-from llm_twin.cdc.config import CdcConfig
-from llm_twin.cdc.messages import ChangeMessage, Operation
+from llm_twin.cdc.broker import ConfirmedPublisher, backoff
 from llm_twin.cdc.tokens import ResumeTokenStore
-from llm_twin.settings import Connections
+from llm_twin.config.cdc import CdcConfig
+from llm_twin.connections import Connections
+from llm_twin.domain.messages import ChangeMessage, Operation
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +70,9 @@ class ChangeWatcher:
     ) -> None:
         self.connections = connections
         self.cfg = cfg
-        timeout_ms = int(connections.timeout_s * 1000)
-        self.client: pymongo.MongoClient = pymongo.MongoClient(
-            connections.mongo_uri, serverSelectionTimeoutMS=timeout_ms, socketTimeoutMS=timeout_ms * 3
-        )
+        self.client = connections.mongo_client()
         self.db = self.client[connections.mongo_database]
-        self.publisher = publisher or ConfirmedPublisher(
-            connections.rabbitmq_url.get_secret_value(), cfg, connections.timeout_s
-        )
+        self.publisher = publisher or ConfirmedPublisher(connections, cfg)
         self.tokens = ResumeTokenStore(self.db, cfg.state_collection, cfg.watcher_name)
         self.stats = WatchStats()
         self._stop = threading.Event()
@@ -87,12 +82,7 @@ class ChangeWatcher:
         self._stop.set()
 
     def close(self) -> None:
-        for stream in self._streams.values():
-            try:
-                stream.close()
-            except Exception:  # noqa: BLE001 - best effort on a broken connection
-                pass
-        self._streams.clear()
+        self._close_streams()
         self.publisher.close()
         self.client.close()
 
@@ -144,30 +134,33 @@ class ChangeWatcher:
 
     def poll_once(self) -> int:
         """One round over all collections; returns how many events were handled."""
-        return sum(self._poll(collection) for collection in self.cfg.collections)
+        try:
+            return sum(self._poll(collection) for collection in self.cfg.collections)
+        except pymongo.errors.PyMongoError:
+            self._close_streams()  # reopened from the saved tokens on the next round
+            raise
+
+    def _close_streams(self) -> None:
+        for stream in self._streams.values():
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001 - the stream is being dropped anyway
+                pass
+        self._streams.clear()
 
     def run(self, bounded: bool = False) -> WatchStats:
-        """Publish changes until stopped (or, bounded, until no change arrived for `idle_s`)."""
-        delays = backoff_delays(self.cfg.retry_initial_s, self.cfg.retry_max_s, self.cfg.retry_attempts)
+        """Publish changes until stopped (or, bounded, until no change arrived for `idle_s`).
+
+        A failing warehouse stream is reopened from the saved tokens with backoff (`cdc.retry_*`); the
+        backoff starts over after every successful round.
+        """
         last_activity = time.monotonic()
         while not self._stop.is_set():
+            retrying = backoff(self.cfg, (pymongo.errors.PyMongoError,), "warehouse change stream", sleep=self._wait)
             try:
-                handled = self.poll_once()
-            except pymongo.errors.PyMongoError as exc:
-                delay = next(delays, None)
-                if delay is None:
-                    raise
-                log.warning("warehouse stream failed (%s); reopening from saved tokens in %.1fs", exc, delay)
-                self.stats.reconnects += 1
-                for stream in self._streams.values():
-                    try:
-                        stream.close()
-                    except Exception:  # noqa: BLE001
-                        pass
-                self._streams.clear()
-                self._stop.wait(delay)
-                continue
-            delays = backoff_delays(self.cfg.retry_initial_s, self.cfg.retry_max_s, self.cfg.retry_attempts)
+                handled = retrying(self._counted_poll)
+            except RetryError as exc:
+                raise exc.last_attempt.exception() or RuntimeError("warehouse change stream failed") from exc
             now = time.monotonic()
             if handled:
                 last_activity = now
@@ -177,10 +170,20 @@ class ChangeWatcher:
                 self._stop.wait(self.cfg.poll_interval_s)
         return self.stats
 
+    def _counted_poll(self) -> int:
+        try:
+            return self.poll_once()
+        except pymongo.errors.PyMongoError:
+            self.stats.reconnects += 1
+            raise
+
+    def _wait(self, seconds: float) -> None:
+        self._stop.wait(seconds)
+
 
 def drain_changes(connections: Connections, cfg: CdcConfig) -> WatchStats:
     """Bounded watcher run: publish every pending change (snapshot first if no token), then stop."""
-    bounded_cfg = cfg.model_copy(update={"retry_attempts": cfg.retry_attempts or 5})
+    bounded_cfg = cfg.model_copy(update={"retry_attempts": cfg.retry_attempts or 5})  # a pipeline must end
     watcher = ChangeWatcher(connections, bounded_cfg)
     try:
         return watcher.run(bounded=True)

@@ -1,14 +1,6 @@
 """Orchestration of one author's collection run (crawl / import → warehouse) with per-source results."""
 
-from llm_twin.collection.models import (
-    AuthorConfig,
-    CollectionReport,
-    ItemResult,
-    ItemStatus,
-    LocalRepository,
-    NothingCollectedError,
-)
-from llm_twin.collection.runner import (
+from llm_twin.collection.collector import (
     collect_author,
     collect_exports,
     collect_links,
@@ -16,13 +8,12 @@ from llm_twin.collection.runner import (
     collect_repositories,
     ensure_collected,
 )
+from llm_twin.collection.models import CollectionReport, ItemResult, ItemStatus, NothingCollectedError
 
 __all__ = [
-    "AuthorConfig",
     "CollectionReport",
     "ItemResult",
     "ItemStatus",
-    "LocalRepository",
     "NothingCollectedError",
     "collect_author",
     "collect_exports",

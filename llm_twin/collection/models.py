@@ -1,6 +1,6 @@
-"""Inputs and outputs of one author's collection run.
+"""What one author's collection run hands back.
 
-`AuthorConfig` is the `author` Hydra group; `CollectionReport` is what the run hands back: one
+`CollectionReport`: one
 `ItemResult` per link / export entry / repository (with the failure reason when it failed), counts per
 status and per platform, and a plain-text summary table.
 """
@@ -12,46 +12,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
 from llm_twin.domain.documents import utc_now
-from llm_twin.importers.base import ExportSpec
-
-
-class LocalRepository(BaseModel):
-    """A code folder of the author's, published as a local git repository and crawled like GitHub.
-
-    `link` is the identity stored in the warehouse (e.g. the repository's public URL); without it the
-    folder's `file://` URL is used.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    path: str
-    link: str | None = None
-
-
-class AuthorConfig(BaseModel):
-    """conf/author/<name>.yaml: who the twin is and where their content lives."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    full_name: str = Field(min_length=1)
-    links: list[str] = Field(default_factory=list)
-    exports: list[ExportSpec] = Field(default_factory=list)
-    repositories: list[LocalRepository] = Field(default_factory=list)
-
-    @field_validator("links")
-    @classmethod
-    def _strip(cls, links: list[str]) -> list[str]:
-        return [link.strip() for link in links if link and link.strip()]
-
-    @classmethod
-    def from_config(cls, node: Any) -> AuthorConfig:
-        from llm_twin.config import to_plain
-
-        data = to_plain(node)
-        return cls.model_validate({k: v for k, v in data.items() if v is not None})
 
 
 class ItemStatus(StrEnum):

@@ -1,7 +1,6 @@
 """Crawlers: one link → one validated warehouse document, under polite and bounded HTTP/git access."""
 
-from llm_twin.crawlers.config import CrawlConfig
 from llm_twin.crawlers.errors import CollectError
 from llm_twin.crawlers.registry import CrawlerRegistry
 
-__all__ = ["CollectError", "CrawlConfig", "CrawlerRegistry"]
+__all__ = ["CollectError", "CrawlerRegistry"]

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup
 from pydantic import ValidationError
 
-from llm_twin.crawlers.config import CrawlConfig
+from llm_twin.config.crawl import CrawlConfig
 from llm_twin.crawlers.errors import CollectError
 from llm_twin.crawlers.html import canonical_url, normalize_url, parse_html
 from llm_twin.crawlers.http import HttpClient, Page

@@ -23,7 +23,7 @@ from urllib.robotparser import RobotFileParser
 
 import requests
 
-from llm_twin.crawlers.config import CrawlConfig
+from llm_twin.config.crawl import CrawlConfig
 from llm_twin.crawlers.errors import CollectError
 
 log = logging.getLogger(__name__)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from llm_twin.config.crawl import CrawlConfig
 from llm_twin.crawlers.base import Crawler
-from llm_twin.crawlers.config import CrawlConfig
 from llm_twin.crawlers.errors import CollectError
 from llm_twin.crawlers.generic import GenericArticleCrawler
 from llm_twin.crawlers.github import GitRepositoryCrawler

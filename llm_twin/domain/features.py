@@ -10,7 +10,9 @@ overwrites the same points instead of adding duplicates.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm_twin.domain.documents import DataType
@@ -67,3 +69,31 @@ class ChunkPayload(BaseModel):
     text: str = Field(min_length=1)
     content_hash: str
     embedding_model_id: str
+
+
+@dataclass
+class DocumentFeatures:
+    """Everything the feature store holds for one document: the cleaned payload, the chunk payloads and,
+    once a batch has been embedded, one vector per chunk."""
+
+    data_type: DataType
+    cleaned: CleanedPayload
+    chunks: list[ChunkPayload]
+    vectors: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def document_id(self) -> str:
+        return self.cleaned.document_id
+
+
+@dataclass
+class FeatureChange:
+    """The new state of one document: its features, or gone (`features` None = delete)."""
+
+    data_type: DataType
+    document_id: str
+    features: DocumentFeatures | None = None
+
+    @property
+    def is_delete(self) -> bool:
+        return self.features is None

@@ -12,13 +12,16 @@ import logging
 import time
 from pathlib import Path
 
-from llm_twin.evaluation.config import EvaluationConfig
-from llm_twin.evaluation.perplexity import answer_perplexity
+from llm_twin.config.embedding import EmbeddingConfig
+from llm_twin.config.evaluation import EvaluationConfig
+from llm_twin.domain.datasets import InstructDataset, InstructSample
 from llm_twin.evaluation.schemas import EvaluationReport, ModelScores
 from llm_twin.evaluation.style import style_scores
 from llm_twin.evaluation.text_metrics import bleu, rouge_l
-from llm_twin.training.generation import GenerationConfig, generate, load_causal_lm
-from llm_twin.training.schemas import InstructDataset, InstructSample
+from llm_twin.models.generation import GreedyDecoding, generate
+from llm_twin.models.loading import load_causal_lm
+from llm_twin.models.perplexity import answer_perplexity
+from llm_twin.models.threads import configure_torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +38,11 @@ def score_model(
     model_dir: Path | str,
     dataset: InstructDataset,
     cfg: EvaluationConfig,
+    embedding: EmbeddingConfig,
     dtype: str = "float32",
     version: str | None = None,
     max_length: int = 2048,
 ) -> ModelScores:
-    from llm_twin.training.threads import configure_torch_threads
-
     configure_torch_threads(cfg.torch_threads)  # re-checked per model: the machine's load changes
     test = held_out(dataset, cfg)
     gen_samples = test[: cfg.max_samples]
@@ -49,7 +51,7 @@ def score_model(
     started = time.perf_counter()
     generations = generate(
         model, tok, [s.prompt_messages() for s in gen_samples],
-        GenerationConfig(max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size),
+        GreedyDecoding(max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size),
     )
     elapsed = time.perf_counter() - started
     n_tokens = sum(len(tok(g, add_special_tokens=False)["input_ids"]) for g in generations)
@@ -57,13 +59,13 @@ def score_model(
     gc.collect()
     references = [s.answer for s in gen_samples]
     author_texts = [s.answer for s in dataset.train] or references
-    style = style_scores(generations, author_texts, references)
+    style = style_scores(generations, author_texts, references, embedding)
     judge = None
     if cfg.judge.enabled:
+        from llm_twin.connections import llm_client
         from llm_twin.evaluation.judge import judge_scores
-        from llm_twin.training.llm_client import ChatClient
 
-        judge = judge_scores(ChatClient(cfg.judge.llm), [s.instruction for s in gen_samples], generations, references)
+        judge = judge_scores(llm_client(cfg.judge.llm), [s.instruction for s in gen_samples], generations, references)
     scores = ModelScores(
         label=label,
         model_dir=str(model_dir),
@@ -87,6 +89,7 @@ def evaluate_models(
     dataset: InstructDataset,
     candidate_dir: Path | str,
     cfg: EvaluationConfig,
+    embedding: EmbeddingConfig,
     base_dir: Path | str | None = None,
     production_dir: Path | str | None = None,
     dtype: str = "float32",
@@ -95,11 +98,12 @@ def evaluate_models(
     max_length: int = 2048,
 ) -> EvaluationReport:
     started = time.perf_counter()
-    base = score_model("base", base_dir, dataset, cfg, dtype, None, max_length) if base_dir and cfg.compare_base else None
+    base = score_model("base", base_dir, dataset, cfg, embedding, dtype, None, max_length) if base_dir and cfg.compare_base else None
     production = None
     if production_dir and cfg.compare_production:
-        production = score_model("production", production_dir, dataset, cfg, dtype, production_version, max_length)
-    candidate = score_model("candidate", candidate_dir, dataset, cfg, dtype, candidate_version, max_length)
+        production = score_model("production", production_dir, dataset, cfg, embedding, dtype, production_version,
+                                 max_length)
+    candidate = score_model("candidate", candidate_dir, dataset, cfg, embedding, dtype, candidate_version, max_length)
     return EvaluationReport(
         candidate=candidate,
         base=base,

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from llm_twin.evaluation.config import GateConfig
+from llm_twin.config.evaluation import GateConfig
 from llm_twin.evaluation.schemas import ModelScores
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import statistics
 
-from llm_twin.training.llm_client import ChatClient
+from llm_twin.llm_client import ChatClient
 
 SYSTEM = (
     "You grade how well a candidate text matches the writing style, voice and topic of a reference text "
@@ -23,6 +23,7 @@ def judge_scores(client: ChatClient, instructions: list[str], generations: list[
                 {"role": "user", "content": f"Request: {inst}\n\nReference:\n{ref}\n\nCandidate:\n{gen}\n\nScore:"},
             ],
             max_tokens=4,
+            temperature=0.0,
         )
         match = re.search(r"[1-5]", answer)
         if match:

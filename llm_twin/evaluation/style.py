@@ -13,7 +13,8 @@ import statistics
 
 import numpy as np
 
-from llm_twin.training.embedding import embed
+from llm_twin.config.embedding import EmbeddingConfig
+from llm_twin.embedding import get_embedder
 
 _SENT = re.compile(r"[.!?]+(?:\s|$)")
 _WORD = re.compile(r"[A-Za-z']+")
@@ -53,7 +54,9 @@ def stylometry_similarity(generations: list[str], author_profile: dict[str, floa
     return float(statistics.fmean(scores)) if scores else 0.0
 
 
-def embedding_similarity(generations: list[str], author_texts: list[str], references: list[str] | None = None) -> dict[str, float]:
+def embedding_similarity(generations: list[str], author_texts: list[str], embedding: EmbeddingConfig,
+                         references: list[str] | None = None) -> dict[str, float]:
+    embed = get_embedder(embedding).encode
     gen = embed([g or " " for g in generations])
     author = embed(author_texts)
     centroid = author.mean(axis=0)
@@ -65,7 +68,8 @@ def embedding_similarity(generations: list[str], author_texts: list[str], refere
     return out
 
 
-def style_scores(generations: list[str], author_texts: list[str], references: list[str]) -> dict[str, float]:
-    emb = embedding_similarity(generations, author_texts, references)
+def style_scores(generations: list[str], author_texts: list[str], references: list[str],
+                 embedding: EmbeddingConfig) -> dict[str, float]:
+    emb = embedding_similarity(generations, author_texts, embedding, references)
     sty = stylometry_similarity(generations, profile(author_texts))
     return {**emb, "stylometry_similarity": sty, "style_similarity": (emb["embedding_similarity"] + sty) / 2}

@@ -16,12 +16,19 @@ import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from pydantic import ValidationError
 from qdrant_client import QdrantClient, models
 
+from llm_twin.connections import Connections
 from llm_twin.domain.documents import DataType
-from llm_twin.domain.features import cleaned_collection, embedded_collection, point_id
-from llm_twin.features.processing import DocumentFeatures
-from llm_twin.settings import Connections
+from llm_twin.domain.features import (
+    ChunkPayload,
+    CleanedPayload,
+    DocumentFeatures,
+    cleaned_collection,
+    embedded_collection,
+    point_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +172,40 @@ class FeatureStore:
         return self.client.query_points(
             embedded_collection(data_type), query=vector, limit=limit, query_filter=flt, with_payload=True
         ).points
+
+    def cleaned_documents(self, data_type: DataType, author_full_name: str | None = None) -> list[CleanedPayload]:
+        """Every cleaned document of a type (of one author), sorted by id so dataset builds reproduce."""
+        name = cleaned_collection(data_type)
+        if not self.client.collection_exists(name):
+            log.warning("feature store has no collection %s", name)
+            return []
+        out = []
+        for record in self._scroll(name, True):
+            try:
+                payload = CleanedPayload.model_validate(record.payload)
+            except ValidationError as exc:
+                log.warning("skipping invalid point %s in %s: %s", record.id, name, exc.errors()[:1])
+                continue
+            if author_full_name is None or payload.author_full_name == author_full_name:
+                out.append(payload)
+        return sorted(out, key=lambda p: p.document_id)
+
+    def similar_chunks(
+        self, data_type: DataType, vector: list[float], limit: int, exclude_document_id: str | None = None
+    ) -> list[ChunkPayload]:
+        """The nearest chunks of a type, never from `exclude_document_id` (filtered in Qdrant)."""
+        name = embedded_collection(data_type)
+        if not self.client.collection_exists(name):
+            return []
+        flt = models.Filter(must_not=[_match("document_id", exclude_document_id)]) if exclude_document_id else None
+        points = self.client.query_points(name, query=vector, limit=limit, query_filter=flt, with_payload=True).points
+        chunks = []
+        for point in points:
+            try:
+                chunks.append(ChunkPayload.model_validate(point.payload))
+            except ValidationError:
+                log.warning("skipping invalid point %s in %s", point.id, name)
+        return chunks
 
     def _scroll(self, collection: str, with_payload: Any) -> Iterator[models.Record]:
         offset = None

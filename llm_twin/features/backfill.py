@@ -3,7 +3,8 @@
 Used by the `features` pipeline for a fresh feature store, after a config change (`force=True`
 re-embeds everything), or to repair drift. Documents are read in batches and each batch is embedded in
 one call; documents gone from the warehouse lose their points. Documents that cannot be parsed or have
-no text after cleaning are counted and reported, not written.
+no text after cleaning are counted and reported, not written. It needs no streaming runtime: the same
+`FeatureBuilder` and `FeatureWriter` the stream's sink uses are called directly.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import pymongo
 from tqdm.auto import tqdm
 
+from llm_twin.config.embedding import EmbeddingConfig
+from llm_twin.config.features import FeaturesConfig
+from llm_twin.connections import Connections
 from llm_twin.domain.documents import DataType, document_from_mongo
+from llm_twin.domain.features import FeatureChange
+from llm_twin.embedding import get_embedder
 from llm_twin.feature_store.qdrant import FeatureStore
-from llm_twin.features.embedding import get_embedder
 from llm_twin.features.processing import FeatureBuilder
-from llm_twin.features.writer import FeatureChange, FeatureWriter, WriteReport
-from llm_twin.streaming.settings import StreamSettings
+from llm_twin.features.writer import FeatureWriter, WriteReport
 
 log = logging.getLogger(__name__)
 
@@ -45,42 +48,46 @@ class BackfillReport:
         }
 
 
-def backfill(settings: StreamSettings, force: bool = False, progress: bool = True) -> BackfillReport:
+def backfill(
+    connections: Connections,
+    embedding: EmbeddingConfig,
+    features: FeaturesConfig,
+    force: bool = False,
+    progress: bool = True,
+) -> BackfillReport:
     started = time.perf_counter()
     report = BackfillReport()
-    conns = settings.connections
-    builder = FeatureBuilder(settings.features, settings.embedding)
-    batch_size = settings.features.backfill_batch_documents
-    with pymongo.MongoClient(conns.mongo_uri, serverSelectionTimeoutMS=int(conns.timeout_s * 1000)) as client:
-        db = client[conns.mongo_database]
-        with FeatureStore(conns, settings.embedding.dimension) as store:
-            writer = FeatureWriter(store, lambda: get_embedder(settings.embedding))
-            for name in settings.features.cdc.collections:
-                data_type = DataType(name)
-                seen: set[str] = set()
-                total = db[name].count_documents({})
-                report.warehouse_documents[data_type.feature_name] = total
-                batch: list[FeatureChange] = []
-                bar = tqdm(total=total, desc=f"features {data_type.feature_name}", disable=not progress)
-                for raw in db[name].find({}).sort("_id", 1):
-                    seen.add(str(raw["_id"]))
-                    try:
-                        document = document_from_mongo(name, raw)
-                        batch.append(FeatureChange(data_type, document.id, builder.build(document)))
-                    except Exception as exc:  # noqa: BLE001 - a bad document is reported, the rest goes on
-                        report.failed[str(raw["_id"])] = f"{type(exc).__name__}: {exc}"
-                    if len(batch) >= batch_size:
-                        report.write.merge(writer.apply(batch, skip_unchanged=not force))
-                        bar.update(len(batch))
-                        batch = []
-                if batch:
+    builder = FeatureBuilder(features, embedding)
+    batch_size = features.backfill_batch_documents
+    with connections.mongo_client() as client, FeatureStore(connections, embedding.dimension) as store:
+        db = client[connections.mongo_database]
+        writer = FeatureWriter(store, lambda: get_embedder(embedding))
+        for data_type in DataType:
+            name = data_type.value
+            seen: set[str] = set()
+            total = db[name].count_documents({})
+            report.warehouse_documents[data_type.feature_name] = total
+            batch: list[FeatureChange] = []
+            bar = tqdm(total=total, desc=f"features {data_type.feature_name}", disable=not progress)
+            for raw in db[name].find({}).sort("_id", 1):
+                seen.add(str(raw["_id"]))
+                try:
+                    document = document_from_mongo(name, raw)
+                    batch.append(FeatureChange(data_type, document.id, builder.build(document)))
+                except Exception as exc:  # noqa: BLE001 - a bad document is reported, the rest goes on
+                    report.failed[str(raw["_id"])] = f"{type(exc).__name__}: {exc}"
+                if len(batch) >= batch_size:
                     report.write.merge(writer.apply(batch, skip_unchanged=not force))
                     bar.update(len(batch))
-                bar.close()
-                stored = set(store.cleaned_hashes(data_type)) | store.embedded_document_ids(data_type)
-                gone = sorted(stored - seen)
-                if gone:
-                    report.write.merge(writer.apply([FeatureChange(data_type, d) for d in gone]))
+                    batch = []
+            if batch:
+                report.write.merge(writer.apply(batch, skip_unchanged=not force))
+                bar.update(len(batch))
+            bar.close()
+            stored = set(store.cleaned_hashes(data_type)) | store.embedded_document_ids(data_type)
+            gone = sorted(stored - seen)
+            if gone:
+                report.write.merge(writer.apply([FeatureChange(data_type, d) for d in gone]))
     report.duration_s = time.perf_counter() - started
     log.info("backfill: %s", report.as_metadata())
     return report

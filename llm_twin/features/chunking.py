@@ -10,11 +10,10 @@ token windows. Chunks are slices of the cleaned text (original spacing kept) and
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any, Protocol
 
+from llm_twin.config.features import ChunkingConfig
 from llm_twin.features.cleaning import CleanedDocument, Section
-from llm_twin.features.config import ChunkingConfig
 
 _PROSE_BREAK = re.compile(r"(?<=[.!?…])\s+|\n+")
 _LINE_BREAK = re.compile(r"\n")
@@ -22,14 +21,6 @@ _LINE_BREAK = re.compile(r"\n")
 
 class Tokenizer(Protocol):
     def __call__(self, text: Any, **kwargs: Any) -> Any: ...
-
-
-@lru_cache(maxsize=4)
-def load_tokenizer(model_dir: str) -> Tokenizer:
-    """The embedding model's tokenizer alone (no weights): cheap, loaded once per process."""
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(model_dir)
 
 
 def _spans(text: str, code: bool) -> list[tuple[int, int]]:
@@ -112,12 +103,3 @@ class Chunker:
         body = [text[s:e].strip() for s, e in chunks]
         return [f"{header}\n{b}" if header else b for b in body if b]
 
-
-def model_dir(package: str | None, model_id: str) -> str:
-    """Folder of a packaged model (`<package dir>/model`), else the model id itself.
-
-    Kept for callers of the tokenizer; the one implementation is `llm_twin.features.embedding.model_path`.
-    """
-    from llm_twin.features.embedding import model_path
-
-    return model_path(package, model_id)

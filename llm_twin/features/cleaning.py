@@ -13,8 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from llm_twin.config.features import CodeCleaningConfig
 from llm_twin.domain.documents import Article, DataType, Document, Post, Repository
-from llm_twin.features.config import CodeCleaningConfig
 
 
 class EmptyDocumentError(ValueError):
@@ -113,14 +113,14 @@ def _clean_repository(doc: Repository, cfg: CodeCleaningConfig) -> CleanedDocume
     return CleanedDocument(title=doc.name, text=text, sections=sections)
 
 
-def clean_document(doc: Document, code_cfg: CodeCleaningConfig | None = None) -> CleanedDocument:
+def clean_document(doc: Document, code_cfg: CodeCleaningConfig) -> CleanedDocument:
     """Clean a warehouse document with the rules of its data type."""
     if doc.data_type == DataType.ARTICLE:
         cleaned = _clean_article(doc)  # type: ignore[arg-type]
     elif doc.data_type == DataType.POST:
         cleaned = _clean_post(doc)  # type: ignore[arg-type]
     elif doc.data_type == DataType.REPOSITORY:
-        cleaned = _clean_repository(doc, code_cfg or CodeCleaningConfig())  # type: ignore[arg-type]
+        cleaned = _clean_repository(doc, code_cfg)  # type: ignore[arg-type]
     else:  # pragma: no cover - DataType is closed
         raise ValueError(f"no cleaning rules for {doc.data_type}")
     if not cleaned.text.strip():

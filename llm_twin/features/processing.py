@@ -7,30 +7,13 @@ close to the model's own throughput.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import numpy as np
-
+from llm_twin.config.embedding import EmbeddingConfig
+from llm_twin.config.features import FeaturesConfig
 from llm_twin.domain.documents import DataType, Document
-from llm_twin.domain.features import ChunkPayload, CleanedPayload
-from llm_twin.features.chunking import Chunker, Tokenizer, load_tokenizer, model_dir
+from llm_twin.domain.features import ChunkPayload, CleanedPayload, DocumentFeatures
+from llm_twin.embedding import Embedder, load_tokenizer
+from llm_twin.features.chunking import Chunker, Tokenizer
 from llm_twin.features.cleaning import CleanedDocument, clean_document
-from llm_twin.features.config import EmbeddingConfig, FeaturesConfig
-from llm_twin.features.embedding import Embedder
-
-
-@dataclass
-class DocumentFeatures:
-    """Everything written to Qdrant for one document; `vectors` is filled by `embed_features`."""
-
-    data_type: DataType
-    cleaned: CleanedPayload
-    chunks: list[ChunkPayload]
-    vectors: np.ndarray | None = field(default=None, repr=False)
-
-    @property
-    def document_id(self) -> str:
-        return self.cleaned.document_id
 
 
 class FeatureBuilder:
@@ -40,7 +23,7 @@ class FeatureBuilder:
         features.check_against(embedding)
         self.features = features
         self.embedding = embedding
-        self.tokenizer = tokenizer or load_tokenizer(model_dir(embedding.package, embedding.model_id))
+        self.tokenizer = tokenizer or load_tokenizer(embedding)
         self.chunkers = {
             t: Chunker(self.tokenizer, features.chunking_for(t), code=t == DataType.REPOSITORY) for t in DataType
         }

@@ -12,22 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from llm_twin.domain.documents import DataType
+from llm_twin.domain.features import DocumentFeatures, FeatureChange
+from llm_twin.embedding import Embedder
 from llm_twin.feature_store.qdrant import FeatureStore
-from llm_twin.features.embedding import Embedder
-from llm_twin.features.processing import DocumentFeatures, embed_features
-
-
-@dataclass
-class FeatureChange:
-    """The new state of one document: its features, or gone."""
-
-    data_type: DataType
-    document_id: str
-    features: DocumentFeatures | None = None  # None = delete
-
-    @property
-    def is_delete(self) -> bool:
-        return self.features is None
+from llm_twin.features.processing import embed_features
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Common parts of the export importers: the export spec, archive access, per-entry records.
+"""Common parts of the export importers: archive access and per-entry records.
 
 An export is read from a folder (an unzipped export) or directly from the zip the platform gave the
 author. Zip members are read with size limits and path checks, so a hostile or broken archive yields a
@@ -13,27 +13,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal, Self
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
+from llm_twin.config.author import ExportSpec
 from llm_twin.crawlers.errors import CollectError
 from llm_twin.domain.documents import Document, User
 
-ExportKind = Literal["medium", "substack", "linkedin", "markdown"]
 MAX_MEMBER_BYTES = 20_000_000
-
-
-class ExportSpec(BaseModel):
-    """One entry of `exports:` in conf/author/<name>.yaml."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: ExportKind
-    path: str
-    base_url: str | None = None  # Substack: publication URL, used to rebuild post links
-    platform: str | None = None  # Markdown: platform stored on the documents (default "markdown")
-    include_drafts: bool = False
 
 
 @dataclass

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from llm_twin.config.serving import BentoConfig
 from llm_twin.inference.export import REPORT_FILE, SERVED_FILE, SERVED_HF_DIR
 from llm_twin.inference.runtime import RuntimeConfig
-from llm_twin.inference.settings import BentoSettings
 from llm_twin.paths import PROJECT_ROOT, state_dir
 
 log = logging.getLogger(__name__)
@@ -34,13 +34,13 @@ class BentoBuild(BaseModel):
     serve_command: str
 
 
-def bentoml_home(settings: BentoSettings | None = None) -> Path:
+def bentoml_home(settings: BentoConfig | None = None) -> Path:
     home = Path(settings.home) if settings and settings.home else state_dir("bentoml")
     home.mkdir(parents=True, exist_ok=True)
     return home.resolve()
 
 
-def configure_bentoml_env(settings: BentoSettings | None = None) -> Path:
+def configure_bentoml_env(settings: BentoConfig | None = None) -> Path:
     """Must run before bentoml is imported: it reads BENTOML_HOME once."""
     home = bentoml_home(settings)
     os.environ["BENTOML_HOME"] = str(home)
@@ -54,7 +54,8 @@ def copy_qdrant_folder(src: Path, dst: Path) -> Path:
     return dst
 
 
-def write_bundle(out_dir: Path, served_dir: Path, runtime: RuntimeConfig, qdrant_path: Path | None) -> Path:
+def write_bundle(out_dir: Path, served_dir: Path, runtime: RuntimeConfig, qdrant_path: Path | None,
+                 live_store: bool = False) -> Path:
     out_dir = Path(out_dir)
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -72,15 +73,16 @@ def write_bundle(out_dir: Path, served_dir: Path, runtime: RuntimeConfig, qdrant
     elif not (model / SERVED_FILE).is_file():
         raise FileNotFoundError(f"{served_dir}/{SERVED_FILE} is missing: run the export first")
     runtime.write(model)
-    if runtime.qdrant_url is None and qdrant_path is not None and Path(qdrant_path).is_dir():
+    if not live_store and qdrant_path is not None and Path(qdrant_path).is_dir():
         copy_qdrant_folder(Path(qdrant_path), index / "qdrant")
     (index / "README").write_text(
-        "live store: " + (runtime.qdrant_url or "") if runtime.qdrant_url else "snapshot of the local Qdrant index\n"
+        "live store: the service uses the Qdrant server of its infra config\n" if live_store
+        else "snapshot of the local Qdrant index\n"
     )
     return out_dir
 
 
-def save_models(bundle_dir: Path, settings: BentoSettings, model_version: str) -> tuple[str, str]:
+def save_models(bundle_dir: Path, settings: BentoConfig, model_version: str) -> tuple[str, str]:
     """Copy the bundle's two folders into the BentoML model store; returns the two tags."""
     import bentoml
 
@@ -103,7 +105,7 @@ def stage_build_context(dst: Path) -> Path:
     return dst
 
 
-def build_bento(bundle_dir: Path, settings: BentoSettings, model_version: str) -> BentoBuild:
+def build_bento(bundle_dir: Path, settings: BentoConfig, model_version: str) -> BentoBuild:
     home = configure_bentoml_env(settings)
     import bentoml
 
@@ -132,16 +134,18 @@ def _bento_version(model_version: str) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m llm_twin.inference.bundle <bundle_dir> [--version V]`: build a bento from a bundle
-    folder (prints the BentoBuild as JSON). Runs in its own process so BENTOML_HOME applies."""
-    import argparse
+    """`python -m llm_twin.inference.bundle +bundle_dir=PATH [+version=V] [serving.bento.home=DIR]`: build a
+    bento from a bundle folder and print the BentoBuild as JSON. Its own process, so BENTOML_HOME applies."""
+    import sys
 
-    parser = argparse.ArgumentParser(prog="python -m llm_twin.inference.bundle")
-    parser.add_argument("bundle_dir", type=Path)
-    parser.add_argument("--version", default="dev")
-    parser.add_argument("--home", default=None, help="BENTOML_HOME (default .twin/bentoml)")
-    args = parser.parse_args(argv)
-    build = build_bento(args.bundle_dir, BentoSettings(home=args.home), args.version)
+    from llm_twin.config import ServingConfig, compose
+
+    cfg = compose(sys.argv[1:] if argv is None else argv)
+    if "bundle_dir" not in cfg:
+        print("error: name the bundle folder: +bundle_dir=PATH", file=sys.stderr)
+        return 2
+    serving = ServingConfig.of(cfg.serving)
+    build = build_bento(Path(cfg.bundle_dir), serving.bento, str(cfg.get("version", "dev")))
     print(build.model_dump_json())
     return 0
 

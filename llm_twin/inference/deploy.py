@@ -11,20 +11,23 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel
 
+from llm_twin.config.embedding import EmbeddingConfig
+from llm_twin.config.infra import InfraConfig
+from llm_twin.config.model import ModelConfig
+from llm_twin.config.monitoring import MonitoringConfig
+from llm_twin.config.retrieval import RetrievalConfig
+from llm_twin.config.serving import ServingConfig
+from llm_twin.connections import SECRET_EXPORT_PREFIX, Connections
 from llm_twin.inference.bundle import BentoBuild, build_bento, write_bundle
 from llm_twin.inference.export import ServedModelReport, build_served_gguf
 from llm_twin.inference.heldout import heldout_texts
 from llm_twin.inference.runtime import RuntimeConfig
-from llm_twin.inference.settings import ServingSettings
-from llm_twin.monitoring.traces import MonitoringSettings
+from llm_twin.models import registry
+from llm_twin.models.base import base_model_dir
 from llm_twin.paths import state_dir
-from llm_twin.rag.embedder import EmbeddingSettings
-from llm_twin.rag.settings import RetrievalSettings
-from llm_twin.settings import Connections
 
 log = logging.getLogger(__name__)
 
@@ -35,21 +38,17 @@ class ResolvedModel(BaseModel):
     source: str  # registry | base
 
 
-def resolve_model(version: str | None, model_cfg: dict[str, Any], name: str = "llm_twin",
+def resolve_model(version: str | None, model_cfg: ModelConfig, name: str = "llm_twin",
                   allow_base_fallback: bool = True) -> ResolvedModel:
     """The merged model folder of `name` at `version` (a stage, number or name; default production)."""
-    from llm_twin.training import registry
-
     try:
         path, resolved = registry.load_model_version(version or "production", name=name)
         return ResolvedModel(path=str(path), version=str(resolved), source="registry")
     except registry.ModelVersionNotFound as exc:
         if not allow_base_fallback:
             raise
-        from llm_twin.models.base import ensure_base_model
-
-        log.warning("%s; serving the base model instead (serving.allow_base_fallback)", exc)
-        return ResolvedModel(path=str(ensure_base_model(model_cfg)), version=f"base-{model_cfg['name']}", source="base")
+        log.warning("%s; serving the base model instead (allow_base_fallback)", exc)
+        return ResolvedModel(path=str(base_model_dir(model_cfg)), version=f"base-{model_cfg.name}", source="base")
 
 
 def dataset_heldout_texts() -> list[str]:
@@ -70,28 +69,26 @@ def dataset_heldout_texts() -> list[str]:
     return texts
 
 
-def prepare_served_model(model: ResolvedModel, model_cfg: dict[str, Any], serving: ServingSettings,
+def prepare_served_model(model: ResolvedModel, model_cfg: ModelConfig, serving: ServingConfig,
                          connections: Connections | None, author: str | None,
                          texts: list[str] | None = None) -> ServedModelReport:
     from llm_twin.models.base import packaged_gguf_path
 
     if serving.backend == "transformers_bnb":
         return prepare_hf_served_model(model, serving)
-    if not model_cfg.get("gguf_package"):
+    if not (model_cfg.gguf_package and model_cfg.gguf_file):
         raise ValueError(
-            f"model {model_cfg['name']!r} has no base GGUF to take tokenizer metadata from: on a GPU stack set "
+            f"model {model_cfg.name!r} has no base GGUF to take tokenizer metadata from: on a GPU stack set "
             "serving.backend=transformers_bnb (bitsandbytes 4/8-bit) instead of the llama.cpp export"
         )
-    base_gguf = packaged_gguf_path(model_cfg["gguf_package"], model_cfg["gguf_file"])
+    base_gguf = packaged_gguf_path(model_cfg.gguf_package, model_cfg.gguf_file)
     source = "explicit"
     if not texts:
         texts, source = dataset_heldout_texts(), "instruct_dataset_test"
     if not texts:
         client = None
         if connections is not None and (connections.qdrant_url or connections.qdrant_path):
-            from llm_twin.rag.retriever import qdrant_client
-
-            client = qdrant_client(connections)
+            client = connections.qdrant_client()
         try:
             texts, source = heldout_texts(None, client, author)
         finally:
@@ -102,7 +99,7 @@ def prepare_served_model(model: ResolvedModel, model_cfg: dict[str, Any], servin
                              model_version=model.version, heldout_source=source)
 
 
-def prepare_hf_served_model(model: ResolvedModel, serving: ServingSettings) -> ServedModelReport:
+def prepare_hf_served_model(model: ResolvedModel, serving: ServingConfig) -> ServedModelReport:
     """GPU stacks: serve the merged HF folder, quantized by bitsandbytes (4/8-bit) when the service loads it."""
     import shutil
     import time
@@ -130,16 +127,32 @@ def prepare_hf_served_model(model: ResolvedModel, serving: ServingSettings) -> S
     return report
 
 
-def runtime_config(model_version: str, author: str | None, retrieval: RetrievalSettings, embedding: EmbeddingSettings,
-                   serving: ServingSettings, monitoring: MonitoringSettings, connections: Connections) -> RuntimeConfig:
+def service_infra(connections: Connections) -> InfraConfig:
+    """The infra config the service is given: references only. The service needs the warehouse (traces)
+    and the feature store; a secret configured literally (an `env:` reference to this process) is not
+    carried over: the service reads MONGODB_URI from its own environment instead."""
+    configured = connections.configured
+    mongo_uri = configured.mongo_uri
+    if mongo_uri.startswith(f"env:{SECRET_EXPORT_PREFIX}"):
+        log.warning("the warehouse URI holds credentials: the service reads it from MONGODB_URI where it runs")
+        mongo_uri = "env:MONGODB_URI|"
+    return configured.model_copy(update={
+        "mongo_uri": mongo_uri,
+        "rabbitmq_url": "env:RABBITMQ_URL|",  # not used by the service
+        "kafka_bootstrap": "env:KAFKA_BOOTSTRAP_SERVERS|",
+    })
+
+
+def runtime_config(model_version: str, author: str | None, retrieval: RetrievalConfig, embedding: EmbeddingConfig,
+                   serving: ServingConfig, monitoring: MonitoringConfig, connections: Connections) -> RuntimeConfig:
     return RuntimeConfig(
         model_version=model_version, author=author, retrieval=retrieval, embedding=embedding, serving=serving,
-        monitoring=monitoring, qdrant_url=connections.qdrant_url, mongo_uri=connections.mongo_uri,
-        mongo_database=connections.mongo_database, timeout_s=connections.timeout_s,
+        monitoring=monitoring, infra=service_infra(connections),
     )
 
 
-def package(served_dir: Path, runtime: RuntimeConfig, connections: Connections, serving: ServingSettings) -> BentoBuild:
-    qdrant_path = Path(connections.qdrant_path) if connections.qdrant_path and serving.bento.snapshot_index else None
-    bundle = write_bundle(state_dir("bundles") / runtime.model_version, served_dir, runtime, qdrant_path)
+def package(served_dir: Path, runtime: RuntimeConfig, connections: Connections, serving: ServingConfig) -> BentoBuild:
+    qdrant_path = connections.qdrant_path if connections.qdrant_path and serving.bento.snapshot_index else None
+    live = bool(connections.qdrant_url)
+    bundle = write_bundle(state_dir("bundles") / runtime.model_version, served_dir, runtime, qdrant_path, live)
     return build_bento(bundle, serving.bento, runtime.model_version)

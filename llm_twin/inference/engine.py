@@ -7,21 +7,21 @@ a server. Client errors raise `RequestError` (mapped to 4xx by the service).
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
+from llm_twin.connections import Connections
+from llm_twin.domain.prompts import build_messages, system_prompt
+from llm_twin.embedding import get_embedder
 from llm_twin.inference.api import ContextChunk, GenerateRequest, GenerateResponse, RetrieveResponse
 from llm_twin.inference.export import REPORT_FILE, SERVED_FILE
 from llm_twin.inference.generator import GenerationParams, LlamaGenerator
-from llm_twin.inference.prompt import build_messages
 from llm_twin.inference.runtime import RuntimeConfig
 from llm_twin.inference.url_context import UrlFetchFailed, UrlRejected, url_chunks
 from llm_twin.monitoring.traces import Trace, Tracer, build_tracer
 from llm_twin.rag.context import assemble_context
-from llm_twin.rag.embedder import QueryEmbedder
 from llm_twin.rag.models import RetrievalRequest, RetrievedChunk
 from llm_twin.rag.retriever import ContextRetriever
 
@@ -41,8 +41,6 @@ class RequestError(ValueError):
 class TwinEngine:
     def __init__(self, model_dir: Path, index_dir: Path | None, runtime: RuntimeConfig | None = None,
                  tracer: Tracer | None = None) -> None:
-        from llm_twin.settings import Connections
-
         self.model_dir = Path(model_dir)
         self.runtime = runtime or RuntimeConfig.read(self.model_dir)
         rt = self.runtime
@@ -52,11 +50,11 @@ class TwinEngine:
             self.generator = TransformersGenerator(self.model_dir / "hf", rt.serving.bnb_bits, rt.serving.n_ctx)
         else:
             self.generator = LlamaGenerator(self.model_dir / SERVED_FILE, rt.serving.n_ctx, rt.serving.threads)
-        self.embedder = QueryEmbedder(rt.embedding)
+        self.embedder = get_embedder(rt.embedding)
         self._tmp: str | None = None
-        if rt.qdrant_url:
-            self.qdrant = Connections(qdrant_url=rt.qdrant_url, qdrant_api_key=os.environ.get("QDRANT_API_KEY"),
-                                      timeout_s=rt.timeout_s).qdrant_client()
+        connections = Connections.of(rt.infra)
+        if connections.qdrant_url:
+            self.qdrant = connections.qdrant_client()
         else:
             # Qdrant local mode locks its folder and may write to it: each worker serves its own copy.
             self._tmp = tempfile.mkdtemp(prefix="twin-index-")
@@ -65,14 +63,14 @@ class TwinEngine:
                 shutil.copytree(src, self._tmp, dirs_exist_ok=True)
             else:
                 log.warning("no retrieval index packaged: answers will have no context")
-            self.qdrant = Connections(qdrant_path=Path(self._tmp)).qdrant_client()
+            self.qdrant = connections.replace(qdrant_path=self._tmp, qdrant_url=None).qdrant_client()
         settings = rt.retrieval
         if rt.author and not settings.default_author:
             settings = settings.model_copy(update={"default_author": rt.author})
         self.retriever = ContextRetriever(self.qdrant, settings, self.embedder,
                                           known_authors=[a for a in [rt.author] if a],
                                           count_tokens=self.generator.count_tokens)
-        self.tracer = tracer or build_tracer(rt.monitoring, rt.mongo_uri, rt.mongo_database, rt.timeout_s)
+        self.tracer = tracer or build_tracer(rt.monitoring, connections)
         self.model_version = rt.model_version
         report = self.model_dir / REPORT_FILE
         self.report = report.read_text() if report.is_file() else "{}"
@@ -125,7 +123,7 @@ class TwinEngine:
                 web + chunks, self.retriever.settings.context_token_budget, self.generator.count_tokens)
             timings["url_s"] = round(time.perf_counter() - t_url, 4)
         author = result.meta.author or self.runtime.author
-        messages = build_messages(request.instruction, context, author, self.runtime.serving.system_prompt)
+        messages = build_messages(request.instruction, context, system_prompt(self.runtime.serving.system_prompt, author or ""))
         prompt = self.generator.render(messages)
         defaults = self.runtime.serving.generation
         params = GenerationParams(

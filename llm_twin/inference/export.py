@@ -13,29 +13,18 @@ import logging
 import time
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
+from llm_twin.config.serving import QuantizationConfig
 from llm_twin.inference.gguf_export import ExportError, export_gguf
-from llm_twin.inference.perplexity import gguf_perplexity, token_windows, torch_perplexity
 from llm_twin.inference.selection import Candidate, choose, evaluate_candidates
+from llm_twin.models.perplexity import gguf_perplexity, token_windows, torch_perplexity
 
 log = logging.getLogger(__name__)
 
 SERVED_FILE = "twin.gguf"
 SERVED_HF_DIR = "hf"  # the bitsandbytes backend serves the merged HF folder
 REPORT_FILE = "served_model.json"
-
-
-class QuantizationSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    candidates: list[str] = ["Q8_0", "Q4_K_M"]
-    tolerance: float = Field(default=0.03, ge=0, description="max relative perplexity increase vs PyTorch")
-    export_tolerance: float = Field(default=0.005, ge=0, description="F32 GGUF vs PyTorch: export check")
-    speed_margin: float = Field(default=0.1, ge=0, le=1)
-    window_tokens: int = Field(default=256, ge=16)
-    max_windows: int = Field(default=8, ge=1)
-    keep_f32: bool = False
 
 
 class ServedModelReport(BaseModel):
@@ -64,11 +53,10 @@ def build_served_gguf(
     base_gguf: Path,
     out_dir: Path,
     texts: list[str],
-    settings: QuantizationSettings | None = None,
+    settings: QuantizationConfig,
     model_version: str = "unversioned",
     heldout_source: str = "explicit",
 ) -> ServedModelReport:
-    settings = settings or QuantizationSettings()
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -14,12 +14,17 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from llm_twin.inference.prompt import render_chat
-
 _FALLBACK_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
+
+
+def render_chat(template: str, messages: list[dict[str, str]], bos: str = "", eos: str = "") -> str:
+    """Chat messages → prompt text with the model's own Jinja chat template (as llama.cpp servers do)."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)(messages=messages).prompt
 
 
 class GenerationParams(BaseModel):

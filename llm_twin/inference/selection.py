@@ -14,8 +14,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from llm_twin.inference.measure import gguf_speed
-from llm_twin.inference.perplexity import gguf_perplexity
 from llm_twin.inference.quantize import quantize_gguf
+from llm_twin.models.perplexity import gguf_perplexity
 
 log = logging.getLogger(__name__)
 

@@ -68,8 +68,8 @@ def build_in_subprocess(bundle_dir: Path, home: Path, version: str, cwd: Path) -
     """`python -m llm_twin.inference.bundle` in a fresh process (BENTOML_HOME is read once per process)."""
     import json
 
-    proc = subprocess.run([sys.executable, "-m", "llm_twin.inference.bundle", str(bundle_dir), "--version", version,
-                           "--home", str(home)], cwd=cwd, env=clean_env(home), capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "llm_twin.inference.bundle", f"+bundle_dir={bundle_dir}",
+                           f"+version={version}", f"serving.bento.home={home}"], cwd=cwd, env=clean_env(home), capture_output=True, text=True,
                           timeout=600)
     if proc.returncode != 0:
         raise RuntimeError(f"bento build failed:\n{proc.stderr[-3000:]}")

@@ -17,19 +17,10 @@ from urllib.parse import urljoin, urlparse
 
 import numpy as np
 import requests
-from pydantic import BaseModel, Field
 
+from llm_twin.config.serving import UrlConfig
+from llm_twin.embedding import Embedder
 from llm_twin.rag.models import RetrievedChunk
-
-
-class UrlSettings(BaseModel):
-    enabled: bool = True
-    allow_private: bool = False
-    timeout_s: float = Field(default=10.0, gt=0)
-    max_bytes: int = Field(default=2_000_000, ge=1024)
-    max_redirects: int = Field(default=3, ge=0, le=10)
-    chunk_words: int = Field(default=120, ge=20)
-    max_chunks: int = Field(default=3, ge=1)
 
 
 class UrlRejected(ValueError):
@@ -57,7 +48,7 @@ def check_url(url: str, allow_private: bool = False) -> str:
     return url
 
 
-def fetch(url: str, settings: UrlSettings) -> str:
+def fetch(url: str, settings: UrlConfig) -> str:
     """Return the HTML/text of `url`, following at most `max_redirects` checked redirects."""
     current = url
     for _ in range(settings.max_redirects + 1):
@@ -102,7 +93,7 @@ def chunk_words(text: str, size: int) -> list[str]:
     return [" ".join(words[i : i + size]) for i in range(0, len(words), size)]
 
 
-def url_chunks(url: str, instruction: str, settings: UrlSettings, embedder) -> list[RetrievedChunk]:
+def url_chunks(url: str, instruction: str, settings: UrlConfig, embedder: Embedder) -> list[RetrievedChunk]:
     """The page's chunks most relevant to the instruction, as context chunks with their source link."""
     if not settings.enabled:
         raise UrlRejected("URL grounding is disabled by configuration (serving.url.enabled)")
@@ -110,7 +101,7 @@ def url_chunks(url: str, instruction: str, settings: UrlSettings, embedder) -> l
     chunks = chunk_words(text, settings.chunk_words)
     if not chunks:
         raise UrlFetchFailed(f"{url} has no readable text")
-    vectors = embedder.embed([instruction] + chunks)
+    vectors = embedder.encode([instruction] + chunks)
     scores = vectors[1:] @ vectors[0]
     order = np.argsort(-scores)[: settings.max_chunks]
     doc_id = "url-" + hashlib.sha256(url.encode()).hexdigest()[:16]

@@ -1,4 +1,8 @@
-"""`python -m llm_twin.infra status|start|stop [service ...]`: manage the embedded local services."""
+"""`python -m llm_twin.infra status|start|stop [service ...] [overrides...]`: the embedded local services.
+
+Services are any of mongo, kafka, rabbitmq, qdrant (all by default); overrides are Hydra overrides as
+with `run.py`, e.g. `python -m llm_twin.infra start mongo infra.mongo_port=27018`.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,22 @@ import argparse
 import sys
 
 from llm_twin.config import compose
+from llm_twin.connections import Connections
 from llm_twin.infra.services import ALL_SERVICES, LocalServices, ServiceError
 from llm_twin.paths import twin_home
-from llm_twin.settings import Connections
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m llm_twin.infra", description=__doc__)
     parser.add_argument("action", choices=["status", "start", "stop"])
     parser.add_argument("services", nargs="*", default=list(ALL_SERVICES), help=f"any of {', '.join(ALL_SERVICES)}")
-    args = parser.parse_args(argv)
-    services = LocalServices(Connections.from_config(compose(["infra=local"]).infra), twin_home())
+    args, overrides = parser.parse_known_args(argv)
+    names = [n for n in args.services if "=" not in n] or list(ALL_SERVICES)
+    overrides += [n for n in args.services if "=" in n]
+    services = LocalServices(Connections.of(compose(["infra=local", *overrides]).infra), twin_home())
     try:
         if args.action == "start":
-            services.start(args.services)
+            services.start(names)
         elif args.action == "stop":
             stopped = services.stop()
             print(f"stopped: {', '.join(stopped) or 'nothing (no service started by the project is running)'}")

@@ -17,8 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from llm_twin.connections import Connections
 from llm_twin.infra.processes import port_open, read_pid, spawn_detached, terminate, wait_until
-from llm_twin.settings import Connections
 
 log = logging.getLogger(__name__)
 
@@ -49,39 +49,29 @@ def _host_port(address: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-def mongo_healthy(uri: str, timeout_s: float = 1.0) -> bool:
-    import pymongo
-
+def mongo_healthy(connections: Connections, timeout_s: float = 1.0) -> bool:
     try:
-        with pymongo.MongoClient(uri, serverSelectionTimeoutMS=int(timeout_s * 1000)) as client:
+        with connections.mongo_client(timeout_s) as client:
             client.admin.command("ping")
         return True
     except Exception:  # noqa: BLE001 - any failure means "not healthy yet"
         return False
 
 
-def kafka_healthy(bootstrap: str, timeout_s: float = 2.0) -> bool:
-    host, port = _host_port(bootstrap.split(",")[0])
+def kafka_healthy(connections: Connections, timeout_s: float = 2.0) -> bool:
+    host, port = _host_port(connections.kafka_bootstrap.split(",")[0])
     if not port_open(host, port):
         return False
-    from confluent_kafka.admin import AdminClient
-
     try:
-        AdminClient({"bootstrap.servers": bootstrap, "log_level": 0}).list_topics(timeout=timeout_s)
+        connections.kafka_admin().list_topics(timeout=timeout_s)
         return True
     except Exception:  # noqa: BLE001
         return False
 
 
-def rabbitmq_healthy(url: str, timeout_s: float = 2.0) -> bool:
-    import pika
-
-    params = pika.URLParameters(url)
-    params.socket_timeout = timeout_s
-    params.blocked_connection_timeout = timeout_s
-    params.connection_attempts = 1
+def rabbitmq_healthy(connections: Connections, timeout_s: float = 2.0) -> bool:
     try:
-        pika.BlockingConnection(params).close()
+        connections.rabbitmq_connection(timeout_s).close()
         return True
     except Exception:  # noqa: BLE001
         return False
@@ -109,11 +99,12 @@ class LocalServices:
 
     # -- mongo -----------------------------------------------------------------------------------
     def _mongo_port(self) -> int:
-        return _host_port(self.connections.mongo_uri.split("//", 1)[1].split("/", 1)[0])[1]
+        uri = self.connections.mongo_uri.get_secret_value()
+        return _host_port(uri.split("//", 1)[1].split("/", 1)[0].rpartition("@")[2])[1]
 
     def start_mongo(self) -> None:
-        uri = self.connections.mongo_uri
-        if mongo_healthy(uri):
+        uri = self.connections.describe()["mongo"]
+        if mongo_healthy(self.connections):
             return
         port = self._mongo_port()
         if port_open("127.0.0.1", port):
@@ -125,13 +116,13 @@ class LocalServices:
                "--log-file", str(self.log_dir / "mongo-server.log"),
                "--pid-file", str(self.run_dir / "nx-27017.pid")]  # nx-27017 refuses a 2nd server sharing a pid file
         self._spawn("mongo", cmd)
-        if not wait_until(lambda: mongo_healthy(uri), self.start_timeout_s):
+        if not wait_until(lambda: mongo_healthy(self.connections), self.start_timeout_s):
             raise ServiceError(f"the MongoDB-wire server did not answer on {uri} within {self.start_timeout_s:.0f} s; see {self.log_dir / 'mongo.log'}")
 
     # -- kafka -----------------------------------------------------------------------------------
     def start_kafka(self) -> None:
         bootstrap = self.connections.kafka_bootstrap
-        if kafka_healthy(bootstrap):
+        if kafka_healthy(self.connections):
             return
         host, port = _host_port(bootstrap)
         if port_open(host, port):
@@ -140,13 +131,12 @@ class LocalServices:
         cmd = [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
                "--storage-engine", "memory://tansu/"]
         self._spawn("kafka", cmd)
-        if not wait_until(lambda: kafka_healthy(bootstrap), self.start_timeout_s):
+        if not wait_until(lambda: kafka_healthy(self.connections), self.start_timeout_s):
             raise ServiceError(f"the Kafka-compatible broker did not answer on {bootstrap} within {self.start_timeout_s:.0f} s; see {self.log_dir / 'kafka.log'}")
 
     # -- rabbitmq --------------------------------------------------------------------------------
     def start_rabbitmq(self) -> None:
-        url = self.connections.rabbitmq_url.get_secret_value()
-        if rabbitmq_healthy(url):
+        if rabbitmq_healthy(self.connections):
             return
         server = shutil.which("rabbitmq-server") or ("/usr/sbin/rabbitmq-server" if Path("/usr/sbin/rabbitmq-server").exists() else None)
         if server is None:
@@ -155,7 +145,7 @@ class LocalServices:
         if result.returncode != 0:
             raise ServiceError(f"`rabbitmq-server -detached` failed ({result.returncode}): {result.stderr.strip()[:300]}")
         (self.run_dir / "rabbitmq.started").write_text("started by llm_twin\n")
-        if not wait_until(lambda: rabbitmq_healthy(url), max(self.start_timeout_s, 60.0), 0.5):
+        if not wait_until(lambda: rabbitmq_healthy(self.connections), max(self.start_timeout_s, 60.0), 0.5):
             raise ServiceError("RabbitMQ did not accept AMQP connections on 127.0.0.1:5672 within 60 s; check `rabbitmqctl status`")
 
     # -- qdrant ----------------------------------------------------------------------------------
@@ -198,12 +188,11 @@ class LocalServices:
         qdrant = Path(c.qdrant_path) if c.qdrant_path else None
         collections = sorted(p.name for p in (qdrant / "collection").iterdir()) if qdrant and (qdrant / "collection").is_dir() else []
         return [
-            ServiceStatus(name="mongo", healthy=mongo_healthy(c.mongo_uri), address=c.mongo_uri,
+            ServiceStatus(name="mongo", healthy=mongo_healthy(c), address=c.describe()["mongo"],
                           managed_by="project" if mongo_pid else "external", pid=mongo_pid),
-            ServiceStatus(name="kafka", healthy=kafka_healthy(c.kafka_bootstrap), address=c.kafka_bootstrap,
+            ServiceStatus(name="kafka", healthy=kafka_healthy(c), address=c.kafka_bootstrap,
                           managed_by="project" if kafka_pid else "external", pid=kafka_pid),
-            ServiceStatus(name="rabbitmq", healthy=rabbitmq_healthy(c.rabbitmq_url.get_secret_value()),
-                          address="amqp://127.0.0.1:5672",
+            ServiceStatus(name="rabbitmq", healthy=rabbitmq_healthy(c), address=c.describe()["rabbitmq"],
                           managed_by="project" if (self.run_dir / "rabbitmq.started").exists() else "system",
                           detail="" if shutil.which("rabbitmq-server") or Path("/usr/sbin/rabbitmq-server").exists() else RABBITMQ_INSTALL_HINT),
             ServiceStatus(name="qdrant", healthy=qdrant is not None and qdrant.is_dir(), address=str(qdrant or c.qdrant_url),

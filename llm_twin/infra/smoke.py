@@ -13,17 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from llm_twin.settings import Connections
-
-
-def load_sentence_transformer(embedding: dict[str, Any]) -> Any:
-    """The configured sentence-transformers model, from its packaged folder when one is configured.
-
-    Delegates to `llm_twin.features.embedding` (the per-process model cache) so the check reuses the model.
-    """
-    from llm_twin.features.embedding import load_sentence_transformer as load, model_path
-
-    return load(model_path(embedding.get("package"), embedding["model_id"]), embedding.get("device", "cpu"))
+from llm_twin.config.embedding import EmbeddingConfig
+from llm_twin.connections import Connections
 
 
 class CheckResult(BaseModel):
@@ -39,11 +30,8 @@ def _timed(service: str, start: float, **detail: Any) -> CheckResult:
 
 def check_warehouse(connections: Connections) -> CheckResult:
     """Insert a document and see it arrive on the collection's change stream."""
-    import pymongo
-
     start = time.perf_counter()
-    timeout_ms = int(connections.timeout_s * 1000)
-    with pymongo.MongoClient(connections.mongo_uri, serverSelectionTimeoutMS=timeout_ms) as client:
+    with connections.mongo_client() as client:
         collection = client[connections.mongo_database]["smoke_checks"]
         marker = str(uuid.uuid4())
         with collection.watch(full_document="updateLookup") as stream:
@@ -66,10 +54,7 @@ def check_queue(connections: Connections) -> CheckResult:
     import pika
 
     start = time.perf_counter()
-    params = pika.URLParameters(connections.rabbitmq_url.get_secret_value())
-    params.socket_timeout = connections.timeout_s
-    params.blocked_connection_timeout = connections.timeout_s
-    connection = pika.BlockingConnection(params)
+    connection = connections.rabbitmq_connection()
     try:
         channel = connection.channel()
         channel.confirm_delivery()
@@ -86,12 +71,9 @@ def check_queue(connections: Connections) -> CheckResult:
 
 def check_stream_broker(connections: Connections) -> CheckResult:
     """Produce a message to a fresh topic and consume it back with Quix Streams."""
-    from quixstreams import Application
-
     start = time.perf_counter()
     run_id = uuid.uuid4().hex[:12]
-    app = Application(
-        broker_address=connections.kafka_bootstrap,
+    app = connections.quix_application(
         consumer_group=f"llm-twin-smoke-{run_id}",
         auto_offset_reset="earliest",
         consumer_extra_config={"session.timeout.ms": 6000, "heartbeat.interval.ms": 500},
@@ -113,12 +95,14 @@ def check_stream_broker(connections: Connections) -> CheckResult:
     raise RuntimeError(f"the message produced to {topic.name} was not consumed back within the deadline")
 
 
-def check_feature_store(connections: Connections, embedding: dict[str, Any]) -> CheckResult:
+def check_feature_store(connections: Connections, embedding: EmbeddingConfig) -> CheckResult:
     """Embed two sentences, upsert them into a Qdrant collection and find the nearer one."""
     from qdrant_client import models
 
     start = time.perf_counter()
-    embedder = load_sentence_transformer(embedding)
+    from llm_twin.embedding import get_embedder
+
+    embedder = get_embedder(embedding)
     texts = ["Qdrant stores vectors for retrieval.", "Bread rises when yeast ferments sugar."]
     vectors = embedder.encode(texts)
     client = connections.qdrant_client()
@@ -134,4 +118,4 @@ def check_feature_store(connections: Connections, embedding: dict[str, Any]) -> 
         client.close()
     if not hits or hits[0].id != 0:
         raise RuntimeError("Qdrant returned the wrong nearest neighbour for the smoke query")
-    return _timed("qdrant", start, top_score=round(hits[0].score, 4), embedding_model=embedding.get("model_id"))
+    return _timed("qdrant", start, top_score=round(hits[0].score, 4), embedding_model=embedding.model_id)

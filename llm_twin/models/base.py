@@ -12,8 +12,8 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
+from llm_twin.config.model import ModelConfig
 from llm_twin.paths import state_dir
 
 log = logging.getLogger(__name__)
@@ -39,20 +39,26 @@ def packaged_gguf_path(package: str, filename: str) -> Path:
     return path
 
 
-def ensure_base_model(model_cfg: Any, cache_root: Path | None = None) -> Path:
-    """Return a folder `from_pretrained` can load for `model_cfg` (a `conf/model/*.yaml` node or dict).
+def base_model_dir(model_cfg: ModelConfig, cache_root: Path | None = None) -> Path:
+    """A folder (or hub id as a Path) `from_pretrained` can load for the configured base model.
 
-    Packaged GGUF models are converted to safetensors once; hub models return their id unchanged as a
-    path-like string so callers can pass the result straight to `from_pretrained`.
+    `local_path` wins (a Hugging Face folder the user already has, or a tiny model built in tests);
+    a GGUF shipped in a package is converted to safetensors once; otherwise the hub id is returned.
     """
-    cfg = dict(model_cfg) if not isinstance(model_cfg, dict) else model_cfg
-    if not cfg.get("gguf_package"):
-        local = Path(str(cfg["base_model_id"]))
-        return local if local.exists() else Path(str(cfg["base_model_id"]))
+    if model_cfg.local_path:
+        return Path(model_cfg.local_path)
+    if not model_cfg.gguf_package:
+        return Path(model_cfg.base_model_id)
+    return ensure_base_model(model_cfg, cache_root)
 
-    target = (cache_root or state_dir("models")) / f"{cfg['name']}-base"
+
+def ensure_base_model(model_cfg: ModelConfig, cache_root: Path | None = None) -> Path:
+    """Convert a packaged GGUF base model to safetensors once and return the cached folder."""
+    if not (model_cfg.gguf_package and model_cfg.gguf_file):
+        raise BaseModelError(f"model {model_cfg.name!r} names no packaged GGUF (gguf_package, gguf_file)")
+    target = (cache_root or state_dir("models")) / f"{model_cfg.name}-base"
     marker = target / _MARKER
-    source = packaged_gguf_path(cfg["gguf_package"], cfg["gguf_file"])
+    source = packaged_gguf_path(model_cfg.gguf_package, model_cfg.gguf_file)
     if marker.is_file() and json.loads(marker.read_text()).get("source") == str(source):
         return target
 
@@ -71,7 +77,7 @@ def ensure_base_model(model_cfg: Any, cache_root: Path | None = None) -> Path:
     tmp.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
-    (tmp / _MARKER).write_text(json.dumps({"source": str(source), "base_model_id": cfg["base_model_id"]}))
+    (tmp / _MARKER).write_text(json.dumps({"source": str(source), "base_model_id": model_cfg.base_model_id}))
     if target.exists():
         import shutil
 

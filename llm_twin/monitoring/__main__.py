@@ -21,18 +21,18 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         parser.error(f"unrecognized arguments: {' '.join(bad)}")
 
-    from llm_twin.config import compose
-    from llm_twin.monitoring.traces import MonitoringSettings, MongoTraceStore
-    from llm_twin.settings import Connections
+    from llm_twin.config import MonitoringConfig, compose
+    from llm_twin.connections import Connections
+    from llm_twin.monitoring.traces import MongoTraceStore
 
     cfg = compose(overrides)
-    conn = Connections.from_config(cfg.infra)
-    settings = MonitoringSettings.from_config(cfg.monitoring)
-    store = MongoTraceStore(conn.mongo_uri, conn.mongo_database, settings.collection, conn.timeout_s)
+    conn = Connections.of(cfg.infra)
+    store = MongoTraceStore(conn, MonitoringConfig.of(cfg.monitoring).collection)
     try:
         traces = store.recent(args.limit)
     except Exception as exc:
-        print(f"cannot read traces from {conn.mongo_uri}: {exc} (is the warehouse running?)", file=sys.stderr)
+        where = conn.describe()["mongo"]
+        print(f"cannot read traces from {where}: {exc} (is the warehouse running?)", file=sys.stderr)
         return 2
     for t in traces:
         if args.json:

@@ -14,30 +14,16 @@ import queue
 import threading
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from llm_twin.config.monitoring import MonitoringConfig
+
+if TYPE_CHECKING:
+    from llm_twin.connections import Connections
 
 log = logging.getLogger(__name__)
-
-
-class MonitoringSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
-    sinks: list[Literal["warehouse", "comet", "memory"]] = ["warehouse"]
-    collection: str = "traces"
-    comet_project: str = "llm-twin-monitoring"
-    comet_offline_dir: str | None = None
-    max_queue: int = Field(default=1000, ge=1)
-    store_prompt: bool = True
-
-    @classmethod
-    def from_config(cls, node: Any) -> MonitoringSettings:
-        from llm_twin.config import to_plain
-
-        data = to_plain(node)
-        return cls.model_validate(data)
 
 
 class Trace(BaseModel):
@@ -96,12 +82,9 @@ class MemorySink:
 
 
 class MongoTraceStore:
-    def __init__(self, uri: str, database: str, collection: str = "traces", timeout_s: float = 5.0) -> None:
-        from pymongo import MongoClient
-
-        ms = int(timeout_s * 1000)
-        self.client = MongoClient(uri, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms, socketTimeoutMS=ms)
-        self.collection = self.client[database][collection]
+    def __init__(self, connections: Connections, collection: str) -> None:
+        self.client = connections.mongo_client()
+        self.collection = self.client[connections.mongo_database][collection]
 
     def write(self, trace: Trace) -> None:
         self.collection.replace_one({"_id": trace.id}, trace.to_mongo(), upsert=True)
@@ -160,9 +143,9 @@ class CometTraceSink:
 class Tracer:
     """Fans a trace out to the sinks on a background thread; `recent()` reads the first readable sink."""
 
-    def __init__(self, sinks: list[TraceSink], settings: MonitoringSettings | None = None) -> None:
+    def __init__(self, sinks: list[TraceSink], settings: MonitoringConfig) -> None:
         self.sinks = sinks
-        self.settings = settings or MonitoringSettings()
+        self.settings = settings
         self.failures = 0
         self.written = 0
         self._queue: queue.Queue[Trace | None] = queue.Queue(maxsize=self.settings.max_queue)
@@ -217,13 +200,13 @@ class Tracer:
                     log.warning("closing %s failed", type(sink).__name__, exc_info=True)
 
 
-def build_tracer(settings: MonitoringSettings, mongo_uri: str | None = None, database: str = "llm_twin",
-                 timeout_s: float = 5.0) -> Tracer:
+def build_tracer(settings: MonitoringConfig, connections: Connections | None = None) -> Tracer:
+    """The configured sinks; the warehouse sink needs `connections` with a warehouse URI (skipped otherwise)."""
     sinks: list[TraceSink] = []
     if settings.enabled:
         for name in settings.sinks:
-            if name == "warehouse" and mongo_uri:
-                sinks.append(MongoTraceStore(mongo_uri, database, settings.collection, timeout_s))
+            if name == "warehouse" and connections is not None and connections.mongo_uri.get_secret_value():
+                sinks.append(MongoTraceStore(connections, settings.collection))
             elif name == "comet":
                 try:
                     sinks.append(CometTraceSink(settings.comet_project, settings.comet_offline_dir))

@@ -6,15 +6,8 @@ reranking (MMR offline, a CrossEncoder when configured) → context assembly wit
 """
 
 from llm_twin.rag.models import QueryMeta, RetrievalRequest, RetrievalResult, RetrievedChunk
-from llm_twin.rag.settings import RetrievalSettings
 
-__all__ = [
-    "QueryMeta",
-    "RetrievalRequest",
-    "RetrievalResult",
-    "RetrievedChunk",
-    "RetrievalSettings",
-]
+__all__ = ["QueryMeta", "RetrievalRequest", "RetrievalResult", "RetrievedChunk"]
 
 
 def __getattr__(name: str):

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import re
 
-from llm_twin.rag.llm_client import LLMError, chat
-from llm_twin.rag.settings import RetrievalSettings
+from llm_twin.config.retrieval import RetrievalConfig
+from llm_twin.connections import llm_client
+from llm_twin.llm_client import LLMError
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +42,17 @@ def _rules(query: str, n: int, is_code: bool) -> list[str]:
     return candidates
 
 
-def _llm(query: str, n: int, settings: RetrievalSettings) -> list[str]:
+def _llm(query: str, n: int, settings: RetrievalConfig) -> list[str]:
     system = (
         f"Write {n - 1} different rephrasings of the user's search query, one per line, no numbering, "
         "no other text. Each must keep the meaning and use different words."
     )
-    lines = chat(settings.llm, system, query, max_tokens=64 * n).splitlines()
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": query}]
+    lines = llm_client(settings.llm).chat(messages, max_tokens=64 * n).splitlines()
     return [query] + [re.sub(r"^\s*(\d+[.)]|[-*])\s*", "", line).strip() for line in lines]
 
 
-def expand_query(query: str, settings: RetrievalSettings, is_code: bool = False) -> list[str]:
+def expand_query(query: str, settings: RetrievalConfig, is_code: bool = False) -> list[str]:
     n = settings.expand_to_n
     candidates: list[str] = []
     if n > 1 and settings.expansion == "llm" and settings.llm.enabled:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from qdrant_client import QdrantClient, models
 
 from llm_twin.domain.features import ChunkPayload, embedded_collection, point_id
-from llm_twin.rag.embedder import QueryEmbedder
+from llm_twin.embedding import Embedder
 
 
 def ensure_collection(client: QdrantClient, name: str, dimension: int) -> None:
@@ -19,13 +19,13 @@ def ensure_collection(client: QdrantClient, name: str, dimension: int) -> None:
         )
 
 
-def index_chunks(client: QdrantClient, chunks: list[ChunkPayload], embedder: QueryEmbedder) -> int:
+def index_chunks(client: QdrantClient, chunks: list[ChunkPayload], embedder: Embedder) -> int:
     by_collection: dict[str, list[ChunkPayload]] = {}
     for chunk in chunks:
         by_collection.setdefault(embedded_collection(chunk.data_type), []).append(chunk)
     for name, items in by_collection.items():
-        ensure_collection(client, name, embedder.settings.dimension)
-        vectors = embedder.embed([c.text for c in items])
+        ensure_collection(client, name, embedder.config.dimension)
+        vectors = embedder.encode([c.text for c in items])
         client.upsert(
             name,
             points=[

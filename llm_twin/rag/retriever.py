@@ -4,29 +4,20 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 
 import numpy as np
 from qdrant_client import QdrantClient
 
+from llm_twin.config.retrieval import RetrievalConfig
+from llm_twin.embedding import Embedder
 from llm_twin.rag.clients import CLIENTS, Hit, RetrievalClient
 from llm_twin.rag.context import TokenCounter, assemble_context, estimate_tokens
-from llm_twin.rag.embedder import QueryEmbedder
 from llm_twin.rag.expansion import expand_query
-from llm_twin.rag.models import RetrievalRequest, RetrievalResult, RetrievedChunk
+from llm_twin.rag.models import QueryMeta, RetrievalRequest, RetrievalResult, RetrievedChunk
 from llm_twin.rag.rerank import cross_encode, mmr
 from llm_twin.rag.self_query import self_query
-from llm_twin.rag.settings import RetrievalSettings
-from llm_twin.settings import Connections
 
 log = logging.getLogger(__name__)
-
-
-def qdrant_client(connections: Connections | None = None, path: Path | None = None) -> QdrantClient:
-    """A client on the live server (`qdrant_url`) or on a local folder (exclusive lock per process)."""
-    if path is not None:
-        return QdrantClient(path=str(path))
-    return (connections or Connections()).qdrant_client()
 
 
 def _to_chunk(hit: Hit) -> RetrievedChunk:
@@ -64,25 +55,25 @@ class ContextRetriever:
     def __init__(
         self,
         client: QdrantClient,
-        settings: RetrievalSettings | None = None,
-        embedder: QueryEmbedder | None = None,
+        settings: RetrievalConfig,
+        embedder: Embedder,
         known_authors: list[str] | None = None,
         count_tokens: TokenCounter = estimate_tokens,
     ) -> None:
         self.client = client
-        self.settings = settings or RetrievalSettings()
-        self.embedder = embedder or QueryEmbedder()
+        self.settings = settings
+        self.embedder = embedder
         self.known_authors = list(known_authors or [])
         self.count_tokens = count_tokens
         self.clients: dict[str, RetrievalClient] = {name: cls(client) for name, cls in CLIENTS.items()}
 
-    def _search(self, queries: list[str], meta, with_platform: bool) -> list[Hit]:
+    def _search(self, queries: list[str], meta: QueryMeta, with_platform: bool) -> list[Hit]:
         hits: list[Hit] = []
         for name in meta.data_types:
             rc = self.clients[name]
             if not rc.available():
                 continue
-            vectors = self.embedder.embed([rc.preprocess(q) for q in queries])
+            vectors = self.embedder.encode([rc.preprocess(q) for q in queries])
             for vec in vectors:
                 hits += rc.search(vec, meta, self.settings.top_k, self.settings.score_threshold, with_platform)
         return hits
@@ -107,7 +98,7 @@ class ContextRetriever:
         if rr.mode == "cross_encoder" and rr.cross_encoder:
             ranked = cross_encode(rr.cross_encoder, request.query, hits, k)
         elif rr.mode == "mmr" and hits:
-            qvec = np.asarray(self.embedder.embed([request.query])[0])
+            qvec = np.asarray(self.embedder.encode([request.query])[0])
             ranked = mmr(qvec, hits, k, rr.mmr_lambda)
         else:
             ranked = hits[:k]

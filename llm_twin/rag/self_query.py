@@ -11,9 +11,10 @@ import json
 import logging
 import re
 
-from llm_twin.rag.llm_client import LLMError, chat
+from llm_twin.config.retrieval import RetrievalConfig
+from llm_twin.connections import llm_client
+from llm_twin.llm_client import LLMError
 from llm_twin.rag.models import QueryMeta, RetrievalRequest
-from llm_twin.rag.settings import RetrievalSettings
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +56,15 @@ def _rules(request: RetrievalRequest, known_authors: list[str]) -> QueryMeta:
     return QueryMeta(author=author, platform=platform, is_code=looks_like_code(text))
 
 
-def _llm(request: RetrievalRequest, settings: RetrievalSettings, known_authors: list[str]) -> QueryMeta:
+def _llm(request: RetrievalRequest, settings: RetrievalConfig, known_authors: list[str]) -> QueryMeta:
     system = (
         "Extract search filters from the user's request. Answer with one JSON object with keys "
         '"author" (a full name or null), "platform" (one of linkedin, medium, substack, github or null) '
         'and "is_code" (true if the request is about source code).'
         + (f" Known authors: {', '.join(known_authors)}." if known_authors else "")
     )
-    raw = chat(settings.llm, system, request.query, max_tokens=96)
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": request.query}]
+    raw = llm_client(settings.llm).chat(messages, max_tokens=96)
     match = re.search(r"\{.*\}", raw, re.DOTALL)
     data = json.loads(match.group(0)) if match else {}
     platform = str(data.get("platform") or "").lower() or None
@@ -77,7 +79,7 @@ def _llm(request: RetrievalRequest, settings: RetrievalSettings, known_authors: 
 
 
 def self_query(
-    request: RetrievalRequest, settings: RetrievalSettings, known_authors: list[str] | None = None
+    request: RetrievalRequest, settings: RetrievalConfig, known_authors: list[str] | None = None
 ) -> QueryMeta:
     known = [a for a in (known_authors or []) if a]
     meta = _rules(request, known)

@@ -1,16 +1,10 @@
 """The Quix Streams feature app: RabbitMQ Source → Kafka topic → decode/clean/chunk → Qdrant sink.
 
-Long-running:  python -m llm_twin.streaming.app [--infra local] [overrides...]
-Bounded:       python -m llm_twin.streaming.app --bounded   (drain until idle for `stream.idle_timeout_s`)
-Add `--reconcile` to re-publish whatever differs between the warehouse and Qdrant before consuming.
-
-The entry point stays under `if __name__ == "__main__":` because Quix spawns the Source in a subprocess
-that re-imports modules.
+Run by the `stream` pipeline (bounded) and by `python -m llm_twin.streaming` (long-running).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import threading
@@ -22,12 +16,17 @@ from typing import Any
 from quixstreams import Application
 
 from llm_twin.cdc.broker import ConfirmedPublisher
+from llm_twin.cdc.reconcile import reconcile
+from llm_twin.config.cdc import CdcConfig
+from llm_twin.config.embedding import EmbeddingConfig
+from llm_twin.config.features import FeaturesConfig
+from llm_twin.config.stream import StreamConfig
+from llm_twin.connections import Connections
+from llm_twin.embedding import get_embedder
 from llm_twin.feature_store.qdrant import FeatureStore
-from llm_twin.features.embedding import get_embedder
 from llm_twin.features.processing import FeatureBuilder
 from llm_twin.features.writer import FeatureWriter, WriteReport
 from llm_twin.paths import state_dir
-from llm_twin.streaming.settings import StreamSettings, add_settings_args, settings_from_args
 from llm_twin.streaming.sink import QdrantFeatureSink
 from llm_twin.streaming.source import RabbitMQSource
 from llm_twin.streaming.stages import Stages
@@ -70,33 +69,52 @@ class DeadLetterHandler:
         return True
 
 
+@dataclass(frozen=True)
+class StreamSetup:
+    """What the stream app is built from: the connections and the four config groups it reads."""
+
+    connections: Connections
+    embedding: EmbeddingConfig
+    features: FeaturesConfig
+    cdc: CdcConfig
+    stream: StreamConfig
+
+    @classmethod
+    def of(cls, cfg: Any) -> StreamSetup:
+        """From a composed config (DictConfig) or a mapping with the `infra`, `embedding`, `features`,
+        `cdc` and `stream` groups."""
+        return cls(
+            connections=Connections.of(cfg["infra"]),
+            embedding=EmbeddingConfig.of(cfg["embedding"]),
+            features=FeaturesConfig.of(cfg["features"]),
+            cdc=CdcConfig.of(cfg["cdc"]),
+            stream=StreamConfig.of(cfg["stream"]),
+        )
+
+
 def build_app(
-    settings: StreamSettings,
+    setup: StreamSetup,
     store: FeatureStore,
     on_written: Callable[[WriteReport, float], None] | None = None,
 ) -> tuple[Application, QdrantFeatureSink, DeadLetterHandler]:
-    conns, stream, cdc = settings.connections, settings.features.stream, settings.features.cdc
-    rabbit_url = conns.rabbitmq_url.get_secret_value()
-    dead_letters = DeadLetterHandler(ConfirmedPublisher(rabbit_url, cdc, conns.timeout_s))
-    app = Application(
-        broker_address=conns.kafka_bootstrap,
+    conns, stream, cdc = setup.connections, setup.stream, setup.cdc
+    dead_letters = DeadLetterHandler(ConfirmedPublisher(conns, cdc))
+    app = conns.quix_application(
         consumer_group=stream.consumer_group,
-        auto_offset_reset=stream.auto_offset_reset,  # type: ignore[arg-type]
+        auto_offset_reset=stream.auto_offset_reset,
         commit_interval=stream.commit_interval_s,
         commit_every=stream.commit_every,
         consumer_extra_config=dict(stream.consumer_extra),
         state_dir=state_dir("quix"),
         use_changelog_topics=False,
-        loglevel=stream.loglevel,  # type: ignore[arg-type]
+        loglevel=stream.loglevel,
         on_processing_error=dead_letters,
-        request_timeout=conns.timeout_s,
     )
     topic = app.topic(stream.topic, key_deserializer="str", value_deserializer="json")
     source = RabbitMQSource(
         name=f"rabbitmq-{cdc.queue}",
-        rabbitmq_url=rabbit_url,
+        connections=conns,
         cdc=cdc,
-        timeout_s=conns.timeout_s,
         batch=stream.source_batch,
         prefetch=stream.source_prefetch,
         idle_flush_s=stream.source_idle_flush_s,
@@ -104,8 +122,8 @@ def build_app(
     )
     app.add_source(source, topic=topic)
 
-    stages = Stages(FeatureBuilder(settings.features, settings.embedding))
-    writer = FeatureWriter(store, lambda: get_embedder(settings.embedding))
+    stages = Stages(FeatureBuilder(setup.features, setup.embedding))
+    writer = FeatureWriter(store, lambda: get_embedder(setup.embedding))
     sink = QdrantFeatureSink(writer, skip_unchanged=stream.skip_unchanged, on_written=on_written)
     sdf = app.dataframe(topic)
     sdf = sdf.apply(stages.decode)  # JSON → ChangeMessage (+ parsed warehouse document)
@@ -116,32 +134,26 @@ def build_app(
 
 
 def run_stream(
-    settings: StreamSettings,
-    bounded: bool = True,
-    reconcile_first: bool = False,
+    setup: StreamSetup,
     on_written: Callable[[WriteReport, float], None] | None = None,
     on_ready: Callable[[Application], None] | None = None,
 ) -> StreamReport:
-    """Run the app until stopped (long-running) or until idle (bounded); owns the Qdrant store meanwhile."""
-    import pymongo
-
-    from llm_twin.cdc.reconcile import reconcile
-
+    """Run the app until stopped (long-running) or until idle (`stream.bounded`); it owns the Qdrant store
+    meanwhile. With `stream.reconcile` the drift between warehouse and Qdrant is re-published first."""
     started = time.perf_counter()
     report = StreamReport()
-    store = FeatureStore(settings.connections, settings.embedding.dimension)
+    store = FeatureStore(setup.connections, setup.embedding.dimension)
     try:
         store.ensure_collections()
-        if reconcile_first:
-            conns, cdc = settings.connections, settings.features.cdc
-            with pymongo.MongoClient(conns.mongo_uri, serverSelectionTimeoutMS=int(conns.timeout_s * 1000)) as client:
-                with ConfirmedPublisher(conns.rabbitmq_url.get_secret_value(), cdc, conns.timeout_s) as publisher:
-                    report.reconciled = reconcile(client[conns.mongo_database], store, publisher, cdc.collections)
+        if setup.stream.reconcile:
+            conns, cdc = setup.connections, setup.cdc
+            with conns.mongo_client() as client, ConfirmedPublisher(conns, cdc) as publisher:
+                report.reconciled = reconcile(client[conns.mongo_database], store, publisher, cdc.collections)
             log.info("reconciliation: %s", report.reconciled)
-        app, sink, dead_letters = build_app(settings, store, on_written)
+        app, sink, dead_letters = build_app(setup, store, on_written)
         if on_ready is not None:
             on_ready(app)
-        app.run(timeout=settings.features.stream.idle_timeout_s if bounded else 0.0, collect=False)
+        app.run(timeout=setup.stream.idle_timeout_s if setup.stream.bounded else 0.0, collect=False)
         report.write = sink.report
         report.dead_lettered = dead_letters.count
         dead_letters.publisher.close()
@@ -149,20 +161,3 @@ def run_stream(
         store.close()
     report.duration_s = time.perf_counter() - started
     return report
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_settings_args(parser)
-    parser.add_argument("--bounded", action="store_true", help="stop after stream.idle_timeout_s without messages")
-    parser.add_argument("--reconcile", action="store_true", help="re-publish warehouse/Qdrant differences first")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pika").setLevel(logging.WARNING)
-    settings = settings_from_args(args)
-    report = run_stream(settings, bounded=args.bounded, reconcile_first=args.reconcile)
-    print(json.dumps(report.as_metadata()))
-
-
-if __name__ == "__main__":
-    main()

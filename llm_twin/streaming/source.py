@@ -19,9 +19,10 @@ from pydantic import ValidationError
 from quixstreams.models.topics import Topic
 from quixstreams.sources import Source
 
-from llm_twin.cdc.broker import RETRYABLE, ConfirmedPublisher, backoff_delays, connect, declare_topology
-from llm_twin.cdc.config import CdcConfig
-from llm_twin.cdc.messages import ChangeMessage
+from llm_twin.cdc.broker import RETRYABLE, ConfirmedPublisher, backoff, declare_topology
+from llm_twin.config.cdc import CdcConfig
+from llm_twin.connections import Connections
+from llm_twin.domain.messages import ChangeMessage
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +31,16 @@ class RabbitMQSource(Source):
     def __init__(
         self,
         name: str,
-        rabbitmq_url: str,
+        connections: Connections,
         cdc: CdcConfig,
-        timeout_s: float = 10.0,
         batch: int = 200,
         prefetch: int = 400,
         idle_flush_s: float = 0.05,
         flush_timeout_s: float = 10.0,
     ) -> None:
         super().__init__(name=name, shutdown_timeout=max(10.0, flush_timeout_s + 2))
-        self.rabbitmq_url = rabbitmq_url
+        self.connections = connections
         self.cdc = cdc
-        self.timeout_s = timeout_s
         self.batch = batch
         self.prefetch = max(prefetch, batch)
         self.idle_flush_s = idle_flush_s
@@ -53,23 +52,20 @@ class RabbitMQSource(Source):
         return Topic(name=self.name, key_serializer="str", value_serializer="bytes", value_deserializer="json")
 
     def run(self) -> None:
-        delays = backoff_delays(self.cdc.retry_initial_s, self.cdc.retry_max_s, 0)
-        while self.running:
-            try:
-                self._consume()
-                return
-            except RETRYABLE as exc:
-                delay = next(delays)
-                log.warning("RabbitMQ consumer lost (%s: %s); reconnecting in %.1fs", type(exc).__name__, exc, delay)
-                deadline = time.monotonic() + delay
-                while self.running and time.monotonic() < deadline:
-                    time.sleep(0.1)
-            else:  # pragma: no cover
-                delays = backoff_delays(self.cdc.retry_initial_s, self.cdc.retry_max_s, 0)
+        """Consume until stopped; a lost connection (a RabbitMQ restart) is reopened with backoff."""
+        backoff(self.cdc, RETRYABLE, "RabbitMQ consumer", sleep=self._sleep, forever=True)(self._consume)
+
+    def _sleep(self, seconds: float) -> None:
+        """Backoff that ends early when the app stops the Source."""
+        deadline = time.monotonic() + seconds
+        while self.running and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def _consume(self) -> None:
-        connection = connect(self.rabbitmq_url, self.timeout_s)
-        dead_letters = ConfirmedPublisher(self.rabbitmq_url, self.cdc, self.timeout_s)
+        if not self.running:
+            return
+        connection = self.connections.rabbitmq_connection()
+        dead_letters = ConfirmedPublisher(self.connections, self.cdc)
         try:
             channel = connection.channel()
             declare_topology(channel, self.cdc)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from llm_twin.cdc.messages import ChangeMessage
 from llm_twin.domain.documents import Document, document_from_mongo
+from llm_twin.domain.features import FeatureChange
+from llm_twin.domain.messages import ChangeMessage
 from llm_twin.features.cleaning import CleanedDocument
 from llm_twin.features.processing import FeatureBuilder
-from llm_twin.features.writer import FeatureChange
 
 
 @dataclass

@@ -18,14 +18,18 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from llm_twin.domain.features import CleanedPayload
-from llm_twin.settings import Connections
-from llm_twin.training.config import DatasetConfig, ModelConfig
-from llm_twin.training.feature_store import ContextRetriever, open_qdrant, read_cleaned
+from llm_twin.config.dataset import DatasetConfig
+from llm_twin.config.embedding import EmbeddingConfig
+from llm_twin.config.model import ModelConfig
+from llm_twin.connections import Connections
+from llm_twin.domain.datasets import DatasetMetadata, InstructDataset, InstructSample, TokenStats
+from llm_twin.domain.documents import DataType
+from llm_twin.domain.features import ChunkPayload, CleanedPayload
+from llm_twin.domain.prompts import system_prompt
+from llm_twin.embedding import get_embedder
+from llm_twin.feature_store.qdrant import FeatureStore
+from llm_twin.models.loading import count_tokens, try_load_tokenizer
 from llm_twin.training.instructions import InstructionGenerator, make_generator
-from llm_twin.training.prompts import system_prompt
-from llm_twin.training.schemas import DatasetMetadata, InstructDataset, InstructSample, TokenStats
-from llm_twin.training.tokenizer import count_tokens, try_load_tokenizer
 from llm_twin.training.windowing import window_text
 
 log = logging.getLogger(__name__)
@@ -45,11 +49,28 @@ def _trim_words(text: str, max_words: int) -> str:
     return text if len(words) <= max_words else " ".join(words[:max_words]) + " …"
 
 
+FEATURE_TYPES = {t.feature_name: t for t in DataType}
+
+
+class AugmentContext:
+    """Context for augmented prompts: the top-k chunks of the same type for the instruction, never from
+    the target document (the twin must learn to use retrieved context, not to copy its own answer)."""
+
+    def __init__(self, store: FeatureStore, embedding: EmbeddingConfig) -> None:
+        self.store = store
+        self.embedding = embedding
+
+    def retrieve(self, query: str, feature_type: str, exclude_document_id: str, top_k: int) -> list[ChunkPayload]:
+        vector = get_embedder(self.embedding).encode([query])[0].tolist()
+        chunks = self.store.similar_chunks(FEATURE_TYPES[feature_type], vector, top_k, exclude_document_id)
+        return [c for c in chunks if c.document_id != exclude_document_id]
+
+
 def make_samples(
     documents: list[CleanedPayload],
     cfg: DatasetConfig,
     generator: InstructionGenerator,
-    retriever: ContextRetriever | None,
+    retriever: AugmentContext | None,
 ) -> tuple[list[InstructSample], Counter]:
     """Windows + instructions (+ context) for every document; returns samples and drop counters."""
     stats: Counter = Counter()
@@ -169,24 +190,23 @@ def build_instruct_dataset(
     conn: Connections,
     cfg: DatasetConfig,
     model_cfg: ModelConfig,
+    embedding: EmbeddingConfig,
     generator: InstructionGenerator | None = None,
 ) -> InstructDataset:
     """The whole build; raises ValueError when the feature store holds nothing usable."""
     generator = generator or make_generator(cfg.generator)
     tokenizer, tokenizer_name = try_load_tokenizer(model_cfg)
-    with open_qdrant(conn) as client:
+    with FeatureStore(conn, embedding.dimension) as store:
         documents: list[CleanedPayload] = []
         for feature in cfg.data_types:
-            documents.extend(read_cleaned(client, feature, cfg.author_full_name))
+            documents.extend(store.cleaned_documents(FEATURE_TYPES[feature], cfg.author_full_name))
         if not documents:
             raise ValueError(
                 f"no cleaned documents in the feature store for types {cfg.data_types}"
                 + (f" and author {cfg.author_full_name!r}" if cfg.author_full_name else "")
                 + ": run the features (or stream) pipeline first"
             )
-        retriever = None
-        if cfg.augmented.enabled:
-            retriever = ContextRetriever(client, cfg.augmented.embedding_package, cfg.augmented.embedding_model_id)
+        retriever = AugmentContext(store, embedding) if cfg.augmented.enabled else None
         samples, stats = make_samples(documents, cfg, generator, retriever)
     samples, n_dupes = dedupe(samples)
     samples, n_long = length_filter(samples, tokenizer, min(cfg.max_tokens, model_cfg.max_seq_length))

@@ -7,9 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from llm_twin.training.config import ModelConfig, TrainingConfig
-from llm_twin.training.schemas import PreferenceDataset
-from llm_twin.training.sft import has_cuda, load_base_for_training, lora_config
+from llm_twin.config.model import ModelConfig
+from llm_twin.config.training import TrainingConfig
+from llm_twin.domain.datasets import PreferenceDataset
+from llm_twin.models.loading import has_cuda, load_tokenizer
+from llm_twin.training.sft import load_base_for_training, lora_config
 
 
 def train_dpo(
@@ -21,8 +23,6 @@ def train_dpo(
     callbacks: list[Any] | None = None,
 ) -> tuple[Path, list[dict[str, float]]]:
     from trl import DPOConfig, DPOTrainer
-
-    from llm_twin.training.tokenizer import load_tokenizer
 
     if not preference.samples:
         raise ValueError("DPO is enabled but the preference dataset is empty (dataset.preference.enabled?)")

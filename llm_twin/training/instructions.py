@@ -11,8 +11,9 @@ import re
 from collections import Counter
 from typing import Protocol
 
-from llm_twin.training.config import GeneratorConfig
-from llm_twin.training.llm_client import ChatClient
+from llm_twin.config.dataset import GeneratorConfig
+from llm_twin.connections import llm_client
+from llm_twin.llm_client import ChatClient
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being
@@ -99,7 +100,7 @@ class LLMGenerator:
 
     def instruction(self, text: str, *, data_type: str, platform: str, title: str) -> str:
         user = f"Platform: {platform}\nType: {TYPE_LABELS.get(data_type, data_type)}\nTitle: {title}\n\nText:\n{text}"
-        answer = self.client.chat([{"role": "system", "content": self.SYSTEM}, {"role": "user", "content": user}])
+        answer = self.client.chat([{"role": "system", "content": self.SYSTEM}, {"role": "user", "content": user}]).strip()
         first = (answer.strip().splitlines() or [""])[0]  # the first line, then its quotes
         return first.strip().strip('"').strip() or TemplateGenerator().instruction(
             text, data_type=data_type, platform=platform, title=title
@@ -110,5 +111,5 @@ def make_generator(cfg: GeneratorConfig) -> InstructionGenerator:
     if cfg.kind == "template":
         return TemplateGenerator(cfg.keyphrases)
     if cfg.kind == "llm":
-        return LLMGenerator(ChatClient(cfg.llm))
+        return LLMGenerator(llm_client(cfg.llm))
     raise ValueError(f"unknown instruction generator {cfg.kind!r}; valid: template, llm")

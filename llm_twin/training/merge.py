@@ -9,15 +9,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from llm_twin.training.config import ModelConfig
-from llm_twin.training.sft import torch_dtype
+from llm_twin.config.model import ModelConfig
+from llm_twin.models.loading import load_tokenizer, torch_dtype
 
 
 def merge_adapter(base_dir: Path | str, adapter_dir: Path | str, out_dir: Path, model_cfg: ModelConfig) -> Path:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
-
-    from llm_twin.training.tokenizer import load_tokenizer
 
     base = AutoModelForCausalLM.from_pretrained(str(base_dir), dtype=torch_dtype(model_cfg.dtype))
     merged = PeftModel.from_pretrained(base, str(adapter_dir)).merge_and_unload()

@@ -13,13 +13,16 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from llm_twin.training.config import ModelConfig, TrainingConfig
-from llm_twin.training.generation import GenerationConfig, generate, load_causal_lm
+from llm_twin.config.model import ModelConfig
+from llm_twin.config.training import TrainingConfig
+from llm_twin.domain.datasets import InstructDataset, PreferenceDataset
+from llm_twin.models.base import base_model_dir
+from llm_twin.models.generation import GreedyDecoding, generate
+from llm_twin.models.loading import load_causal_lm
+from llm_twin.models.threads import configure_torch_threads
 from llm_twin.training.merge import merge_adapter
 from llm_twin.training.plots import loss_curve_png
-from llm_twin.training.schemas import InstructDataset, PreferenceDataset
 from llm_twin.training.sft import TrainingResult, train_sft
-from llm_twin.training.tokenizer import base_model_dir
 from llm_twin.training.tracking import start_tracker, trainer_callback
 
 log = logging.getLogger(__name__)
@@ -46,8 +49,6 @@ def run_training(
     run_name: str = "llm-twin-sft",
 ) -> TrainOutputs:
     started = time.perf_counter()
-    from llm_twin.training.threads import configure_torch_threads
-
     configure_torch_threads(cfg.torch_threads)
     work_dir.mkdir(parents=True, exist_ok=True)
     base_dir = base_model_dir(model_cfg)
@@ -85,7 +86,7 @@ def run_training(
         if cfg.sample_generations and dataset.test:
             picked = dataset.test[: cfg.sample_generations]
             model, tok = load_causal_lm(merged_dir, model_cfg.dtype)
-            answers = generate(model, tok, [s.prompt_messages() for s in picked], GenerationConfig(max_new_tokens=cfg.max_new_tokens))
+            answers = generate(model, tok, [s.prompt_messages() for s in picked], GreedyDecoding(max_new_tokens=cfg.max_new_tokens, batch_size=cfg.sample_generations))
             del model
             for s, a in zip(picked, answers):
                 samples.append({"id": s.id, "instruction": s.instruction, "generated": a, "reference": s.answer})

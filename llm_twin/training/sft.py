@@ -15,8 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from llm_twin.training.config import ModelConfig, TrainingConfig
-from llm_twin.training.schemas import InstructDataset
+from llm_twin.config.model import ModelConfig
+from llm_twin.config.training import TrainingConfig
+from llm_twin.domain.datasets import InstructDataset
+from llm_twin.models.loading import has_cuda, load_tokenizer, torch_dtype
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +32,6 @@ class TrainingResult(BaseModel):
     duration_s: float = 0.0
     log_history: list[dict[str, float]] = Field(default_factory=list)
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
-
-
-def torch_dtype(name: str) -> Any:
-    import torch
-
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
-
-
-def has_cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
 
 
 def bnb_config(model_cfg: ModelConfig) -> Any:
@@ -129,8 +119,6 @@ def train_sft(
 ) -> TrainingResult:
     """Train a LoRA adapter on the instruct dataset; the adapter (and tokenizer) land in output_dir/adapter."""
     from trl import SFTTrainer
-
-    from llm_twin.training.tokenizer import load_tokenizer
 
     started = time.perf_counter()
     hf = dataset.to_hf(include_augmented=cfg.use_augmented)

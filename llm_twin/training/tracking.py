@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from llm_twin.config.training import CometConfig
 from llm_twin.paths import state_dir
-from llm_twin.training.config import CometConfig
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from llm_twin.training.config import WindowConfig
+from llm_twin.config.dataset import WindowConfig
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 

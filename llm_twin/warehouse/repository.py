@@ -18,10 +18,10 @@ from typing import Any, Self
 
 import bson
 from pydantic import BaseModel
-from pymongo import MongoClient
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from llm_twin.connections import Connections
 from llm_twin.domain.documents import (
     DOCUMENT_CLASSES,
     DataType,
@@ -30,7 +30,6 @@ from llm_twin.domain.documents import (
     content_hash,
     document_from_mongo,
 )
-from llm_twin.settings import Connections
 
 log = logging.getLogger(__name__)
 
@@ -58,23 +57,10 @@ class UpsertResult(BaseModel):
 class Warehouse:
     """pymongo repository over the document contract in `llm_twin.domain.documents`."""
 
-    def __init__(self, uri: str, database: str, timeout_s: float = 10.0) -> None:
-        ms = int(timeout_s * 1000)
-        self.client: MongoClient = MongoClient(
-            uri,
-            serverSelectionTimeoutMS=ms,
-            connectTimeoutMS=ms,
-            socketTimeoutMS=ms,
-            timeoutMS=ms,
-            uuidRepresentation="standard",
-            tz_aware=True,
-        )
-        self.db = self.client[database]
+    def __init__(self, connections: Connections) -> None:
+        self.client = connections.mongo_client()
+        self.db = self.client[connections.mongo_database]
         self._indexed = False
-
-    @classmethod
-    def from_connections(cls, connections: Connections) -> Warehouse:
-        return cls(connections.mongo_uri, connections.mongo_database, connections.timeout_s)
 
     def close(self) -> None:
         self.client.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llm_twin.cdc.messages import ChangeMessage, Operation
+from llm_twin.domain.messages import ChangeMessage, Operation
 from llm_twin.domain.documents import Article, DataType, Post, Repository
 from llm_twin.domain.features import point_id
 from llm_twin.features.chunking import Chunker, load_tokenizer, model_dir

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pika
 import pytest
 
-from llm_twin.cdc.messages import ChangeMessage, Operation
+from llm_twin.domain.messages import ChangeMessage, Operation
 from llm_twin.cdc.watcher import drain_changes
 from llm_twin.domain.documents import DataType
 from llm_twin.domain.features import cleaned_collection, embedded_collection, point_id

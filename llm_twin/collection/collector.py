@@ -1,0 +1,178 @@
+"""One author's collection run: crawl links, import exports, crawl code repositories → warehouse.
+
+Each source is isolated: its failure becomes an `ItemResult` with the reason, and the run goes on. A
+document is written only after it was fully built and validated, so a failing source writes nothing.
+The run as a whole fails (`NothingCollectedError`) only when not a single document was collected.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from llm_twin.collection.local_repos import publish_local_repository
+from llm_twin.collection.models import CollectionReport, ItemResult, ItemStatus, NothingCollectedError
+from llm_twin.config.author import AuthorConfig
+from llm_twin.config.crawl import CrawlConfig
+from llm_twin.crawlers.errors import CollectError
+from llm_twin.crawlers.registry import CrawlerRegistry
+from llm_twin.domain.documents import Document, User
+from llm_twin.importers import importer_for
+from llm_twin.paths import PROJECT_ROOT, state_dir
+from llm_twin.warehouse import Warehouse, WarehouseError
+
+log = logging.getLogger(__name__)
+
+
+def _store(warehouse: Warehouse, document: Document, source: str, origin: str, crawler: str | None,
+           started: float) -> ItemResult:
+    try:
+        result = warehouse.upsert(document)
+    except (ValueError, TypeError, WarehouseError) as exc:
+        return _failed(source, origin, CollectError("warehouse", str(exc)), crawler, started)
+    return ItemResult(
+        source=source,
+        origin=origin,
+        status=ItemStatus(result.status.value),
+        crawler=crawler,
+        data_type=document.data_type.value,
+        platform=document.platform,
+        link=result.link,
+        document_id=result.id,
+        seconds=round(time.monotonic() - started, 3),
+    )
+
+
+def _failed(source: str, origin: str, error: CollectError, crawler: str | None, started: float) -> ItemResult:
+    log.warning("failed %s: %s", source, error)
+    return ItemResult(source=source, origin=origin, status=ItemStatus.FAILED, crawler=crawler,
+                      reason=error.reason, error=error.message, seconds=round(time.monotonic() - started, 3))
+
+
+def collect_links(links: list[str], author: User, crawl: CrawlConfig, warehouse: Warehouse,
+                  progress: bool = True, desc: str = "crawl links") -> list[ItemResult]:
+    """Crawl each link with the crawler its domain maps to (generic fallback) and store the document."""
+    results: list[ItemResult] = []
+    registry = CrawlerRegistry(crawl)
+    try:
+        for link in tqdm(links, desc=desc, unit="link", disable=not progress or not links):
+            started = time.monotonic()
+            crawler_name = None
+            try:
+                crawler = registry.get(link)
+                crawler_name = crawler.name
+                document = crawler.crawl(link, author)
+            except CollectError as exc:
+                results.append(_failed(link, "link", exc, crawler_name, started))
+                continue
+            except Exception as exc:  # a crawler bug must not stop the other links
+                log.exception("unexpected error crawling %s", link)
+                results.append(_failed(link, "link", CollectError("internal", f"{type(exc).__name__}: {exc}"),
+                                       crawler_name, started))
+                continue
+            results.append(_store(warehouse, document, link, "link", crawler_name, started))
+    finally:
+        registry.close()
+    return results
+
+
+def collect_exports(author_cfg: AuthorConfig, author: User, warehouse: Warehouse, root: Path = PROJECT_ROOT,
+                    progress: bool = True) -> list[ItemResult]:
+    """Import every configured export; each entry is stored or reported on its own."""
+    results: list[ItemResult] = []
+    for spec in tqdm(author_cfg.exports, desc="import exports", unit="export",
+                     disable=not progress or not author_cfg.exports):
+        origin = f"export:{spec.kind}"
+        started = time.monotonic()
+        try:
+            for record in importer_for(spec, root).records(author):
+                source = f"{origin}:{spec.path}/{record.source}"
+                if record.error is not None or record.document is None:
+                    error = record.error or CollectError("parse", "no document")
+                    results.append(_failed(source, origin, error, spec.kind, started))
+                else:
+                    results.append(_store(warehouse, record.document, source, origin, spec.kind, started))
+                started = time.monotonic()
+        except CollectError as exc:
+            results.append(_failed(f"{origin}:{spec.path}", origin, exc, spec.kind, started))
+        except Exception as exc:
+            log.exception("unexpected error importing %s", spec.path)
+            results.append(_failed(f"{origin}:{spec.path}", origin,
+                                   CollectError("internal", f"{type(exc).__name__}: {exc}"), spec.kind, started))
+    return results
+
+
+def collect_repositories(author_cfg: AuthorConfig, author: User, crawl: CrawlConfig, warehouse: Warehouse,
+                         root: Path = PROJECT_ROOT, progress: bool = True) -> list[ItemResult]:
+    """Publish each local code folder as a git repository under .twin/, then crawl it with `git clone`."""
+    results: list[ItemResult] = []
+    if not author_cfg.repositories:
+        return results
+    publish_root = state_dir("repos")
+    rewrites: dict[str, str] = {}
+    links: list[str] = []
+    for repo in author_cfg.repositories:
+        folder = Path(repo.path) if Path(repo.path).is_absolute() else root / repo.path
+        started = time.monotonic()
+        try:
+            url = publish_local_repository(folder, publish_root)
+        except CollectError as exc:
+            results.append(_failed(str(repo.path), "repository", exc, "git", started))
+            continue
+        link = (repo.link or folder.resolve().as_uri()).rstrip("/")
+        rewrites[link] = url
+        links.append(link)
+    if links:
+        git_cfg = crawl.git.model_copy(update={"url_rewrites": {**crawl.git.url_rewrites, **rewrites}})
+        results.extend(collect_links(links, author, crawl.model_copy(update={"git": git_cfg}), warehouse, progress,
+                                     desc="crawl repositories"))
+    for item in results:
+        item.origin = "repository"
+    return results
+
+
+def collect_author(author_cfg: AuthorConfig, crawl: CrawlConfig, warehouse: Warehouse, root: Path = PROJECT_ROOT,
+                   progress: bool = True, require_any: bool = True) -> CollectionReport:
+    """The whole run for one author; raises `NothingCollectedError` if nothing at all was collected."""
+    started = time.monotonic()
+    author = warehouse.get_or_create_user(author_cfg.full_name)
+    report = CollectionReport(author=author.full_name, author_id=author.id)
+    report.items.extend(collect_links(author_cfg.links, author, crawl, warehouse, progress))
+    report.items.extend(collect_exports(author_cfg, author, warehouse, root, progress))
+    report.items.extend(collect_repositories(author_cfg, author, crawl, warehouse, root, progress))
+    report.duration_s = time.monotonic() - started
+    if require_any:
+        ensure_collected(report)
+    return report
+
+
+def ensure_collected(report: CollectionReport) -> None:
+    if report.collected == 0:
+        reasons = ", ".join(f"{k}×{v}" for k, v in report.failure_reasons().items()) or "no sources configured"
+        raise NothingCollectedError(
+            f"nothing could be collected for {report.author} ({len(report.items)} sources; {reasons})\n"
+            + report.summary_table()
+        )
+
+
+PARTS = ("links", "exports", "repositories")
+
+
+def collect_part(part: str, author_cfg: AuthorConfig, author: User, crawl: CrawlConfig, warehouse: Warehouse,
+                 root: Path = PROJECT_ROOT, progress: bool = True) -> CollectionReport:
+    """One part of a run (what one pipeline step does): `links`, `exports` or `repositories`."""
+    started = time.monotonic()
+    report = CollectionReport(author=author.full_name, author_id=author.id)
+    if part == "links":
+        report.items = collect_links(author_cfg.links, author, crawl, warehouse, progress)
+    elif part == "exports":
+        report.items = collect_exports(author_cfg, author, warehouse, root, progress)
+    elif part == "repositories":
+        report.items = collect_repositories(author_cfg, author, crawl, warehouse, root, progress)
+    else:
+        raise ValueError(f"unknown part {part!r}; expected one of {PARTS}")
+    report.duration_s = time.monotonic() - started
+    return report

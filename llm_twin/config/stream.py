@@ -1,0 +1,32 @@
+"""`conf/stream/<name>.yaml`: the Quix Streams app (RabbitMQ Source → Kafka → clean/chunk/embed → Qdrant)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from llm_twin.config.base import Schema
+
+
+class StreamConfig(Schema):
+    topic: str
+    consumer_group: str
+    auto_offset_reset: Literal["earliest", "latest"]
+    commit_interval_s: float = Field(gt=0, description="sink flush (embed + write) cadence")
+    commit_every: int = Field(ge=0, description="also flush after this many messages")
+    source_batch: int = Field(gt=0, description="RabbitMQ messages produced before flush + ack")
+    source_prefetch: int = Field(gt=0)
+    source_idle_flush_s: float = Field(gt=0)
+    produce_flush_timeout_s: float = Field(gt=0)
+    idle_timeout_s: float = Field(gt=0, description="bounded mode: stop after this long without messages")
+    skip_unchanged: bool = Field(description="redelivered, unchanged documents are not embedded again")
+    loglevel: str
+    consumer_extra: dict[str, Any] = Field(description="librdkafka consumer settings")
+    bounded: bool = Field(description="drain until idle, then stop (entry point); the pipeline sets it")
+    reconcile: bool = Field(description="re-publish warehouse/Qdrant differences before consuming")
+
+    def with_names(self, suffix: str) -> StreamConfig:
+        return self.model_copy(
+            update={"topic": f"{self.topic}.{suffix}", "consumer_group": f"{self.consumer_group}.{suffix}"}
+        )
