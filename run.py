@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import hydra
 from dotenv import load_dotenv
@@ -38,9 +39,20 @@ def main(cfg: DictConfig) -> None:
             sys.exit(1)
 
 
+def _extra_config_dirs(argv: list[str]) -> list[Path]:
+    """Hydra's `--config-dir DIR` (`-cd DIR`, `--config-dir=DIR`) adds options beside conf/."""
+    dirs = []
+    for i, arg in enumerate(argv):
+        if arg in ("--config-dir", "-cd") and i + 1 < len(argv):
+            dirs.append(Path(argv[i + 1]))
+        elif arg.startswith("--config-dir="):
+            dirs.append(Path(arg.split("=", 1)[1]))
+    return dirs
+
+
 if __name__ == "__main__":
     try:
-        validate_choices([arg for arg in sys.argv[1:] if not arg.startswith("-")])
+        validate_choices([arg for arg in sys.argv[1:] if not arg.startswith("-")], _extra_config_dirs(sys.argv[1:]))
     except ConfigChoiceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -60,7 +60,7 @@ def resolve_env(value: str | None, what: str = "value") -> str | None:
     if resolved is None:
         if not match["sep"]:
             raise MissingSecretError(
-                f"{what} references environment variable {name}, which is not set: export it or put it in .env"
+                f"environment variable {name} is not set (referenced by {what}): export it or put it in .env"
             )
         resolved = match["default"]
     return resolved or None

@@ -15,7 +15,8 @@ import pytest
 
 from llm_twin.infra.processes import free_port
 from llm_twin.infra.services import LocalServices
-from llm_twin.settings import Connections
+from llm_twin.config import InfraConfig, load_group
+from llm_twin.connections import Connections
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -41,13 +42,10 @@ def twin_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def local_services(twin_home: Path) -> Iterator[LocalServices]:
     mongo_port, kafka_port = free_port(), free_port()
-    connections = Connections(
-        mode="local",
-        mongo_uri=f"mongodb://127.0.0.1:{mongo_port}",
-        mongo_database="llm_twin_test",
-        kafka_bootstrap=f"127.0.0.1:{kafka_port}",
-        qdrant_path=twin_home / "qdrant",
-    )
+    infra = load_group("infra", [f"infra.mongo_port={mongo_port}", f"infra.kafka_port={kafka_port}",
+                                 "infra.mongo_database=llm_twin_test", f"infra.qdrant_path={twin_home / 'qdrant'}"],
+                       schema=InfraConfig)
+    connections = Connections.of(infra)
     services = LocalServices(connections, twin_home)
     yield services
     services.stop()
@@ -56,7 +54,7 @@ def local_services(twin_home: Path) -> Iterator[LocalServices]:
 @pytest.fixture(scope="session")
 def mongo_uri(local_services: LocalServices) -> str:
     local_services.start(["mongo"])
-    return local_services.connections.mongo_uri
+    return local_services.connections.mongo_uri.get_secret_value()
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,8 @@ import pytest
 
 from llm_twin.infra.processes import free_port
 from llm_twin.paths import PROJECT_ROOT
-from llm_twin.settings import Connections
+from llm_twin.config import InfraConfig, load_group
+from llm_twin.connections import Connections
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
@@ -32,7 +33,8 @@ def _totals(summary: str) -> tuple[int, ...]:
 
 
 def _dump_qdrant(path: Path) -> dict[str, list[tuple[str, str]]]:
-    client = Connections(qdrant_path=path).qdrant_client()
+    infra = load_group("infra", schema=InfraConfig).model_copy(update={"qdrant_path": str(path)})
+    client = Connections.of(infra).qdrant_client()
     try:
         dump: dict[str, list[tuple[str, str]]] = {}
         for collection in sorted(c.name for c in client.get_collections().collections):
@@ -55,9 +57,9 @@ def test_etl_stream_features_through_run_py(tmp_path: Path, rabbitmq_url: str) -
     mongo_port, kafka_port = free_port(), free_port()
     overrides = [
         f"infra.mongo_port={mongo_port}", f"infra.kafka_port={kafka_port}",
-        f"features.cdc.exchange=e2e.{suffix}", f"features.cdc.queue=e2e.{suffix}",
-        f"features.cdc.dead_letter_exchange=e2e.{suffix}.dlx", f"features.cdc.dead_letter_queue=e2e.{suffix}.dead",
-        f"features.stream.topic=e2e.{suffix}", f"features.stream.consumer_group=e2e-{suffix}",
+        f"cdc.exchange=e2e.{suffix}", f"cdc.queue=e2e.{suffix}",
+        f"cdc.dead_letter_exchange=e2e.{suffix}.dlx", f"cdc.dead_letter_queue=e2e.{suffix}.dead",
+        f"stream.topic=e2e.{suffix}", f"stream.consumer_group=e2e-{suffix}",
     ]
 
     def run(*args: str) -> str:

@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 
 from llm_twin.config import SELECTABLE_GROUPS, ConfigChoiceError, compose, group_choices
 from llm_twin.paths import PROJECT_ROOT
-from llm_twin.settings import Connections
+from llm_twin.connections import Connections
 
 CLOUD_ENV = {
     "MONGODB_URI": "mongodb+srv://user:pw@cluster.example.net",
@@ -58,16 +58,16 @@ def test_unknown_choice_names_valid_options() -> None:
 def test_cloud_infra_reads_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in CLOUD_ENV.items():
         monkeypatch.setenv(key, value)
-    connections = Connections.from_config(compose(["infra=cloud"]).infra)
+    connections = Connections.of(compose(["infra=cloud"]).infra)
     assert connections.mode == "cloud"
-    assert connections.mongo_uri == CLOUD_ENV["MONGODB_URI"]
+    assert connections.mongo_uri.get_secret_value() == CLOUD_ENV["MONGODB_URI"]
     assert connections.qdrant_url == CLOUD_ENV["QDRANT_URL"] and connections.qdrant_path is None
     assert connections.qdrant_api_key is not None and "secret-key" not in repr(connections)
 
 
 def test_local_infra_points_at_project_state() -> None:
-    connections = Connections.from_config(compose().infra)
-    assert connections.mongo_uri == "mongodb://127.0.0.1:27017"
+    connections = Connections.of(compose().infra)
+    assert connections.mongo_uri.get_secret_value() == "mongodb://127.0.0.1:27017"
     assert connections.kafka_bootstrap == "127.0.0.1:9092"
     assert connections.qdrant_path is not None and connections.qdrant_path.is_absolute()
 
@@ -120,4 +120,4 @@ def test_missing_cloud_environment_is_named(monkeypatch: pytest.MonkeyPatch) -> 
     for key in CLOUD_ENV:
         monkeypatch.delenv(key, raising=False)
     with pytest.raises(ValueError, match="MONGODB_URI is not set"):
-        Connections.from_config(compose(["infra=cloud"]).infra)
+        Connections.of(compose(["infra=cloud"]).infra)

@@ -66,3 +66,34 @@ def test_stage_config_rejects_unknown_stage() -> None:
 
     with pytest.raises(RunError, match="unknown pipeline 'nope'"):
         stage_config(compose(), "nope")
+
+
+def test_pipeline_params_carry_no_literal_secret() -> None:
+    from llm_twin.runner import pipeline_params
+
+    cfg = compose(["pipeline=stream", "infra.rabbitmq_url=amqp://twin:hunter2@127.0.0.1:5672/%2F"])
+    params = pipeline_params(cfg)
+    assert "hunter2" not in str(params)
+    assert params["infra"]["rabbitmq_url"].startswith("env:LLM_TWIN_SECRET_RABBITMQ_URL_")
+
+
+def test_every_pipeline_takes_its_params_as_typed_configs() -> None:
+    """The composed params validate against the pipeline function's signature (what ZenML does)."""
+    import inspect
+    import typing
+
+    from pydantic import TypeAdapter
+
+    from llm_twin.config import group_choices
+    from llm_twin.runner import pipeline_params
+
+    for name in group_choices("pipeline"):
+        cfg = compose([f"pipeline={name}"])
+        if cfg.pipeline.get("sequence"):
+            continue
+        fn = load_entrypoint(cfg.pipeline.entrypoint).entrypoint
+        hints = typing.get_type_hints(fn)
+        params = pipeline_params(cfg)
+        assert set(params) == set(inspect.signature(fn).parameters), name
+        for key, value in params.items():
+            TypeAdapter(hints[key]).validate_python(value)

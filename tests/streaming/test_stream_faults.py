@@ -13,7 +13,7 @@ from tests.streaming.conftest import Child, article, assert_in_sync, post, repos
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
-WATCH, APP = "llm_twin.cdc.watch", "llm_twin.streaming.app"
+WATCH, APP = "llm_twin.cdc", "llm_twin.streaming"
 
 
 def _writer(settings, n: int, stop_after: threading.Event, seed: int = 7, pace_s: float = 0.05) -> threading.Thread:
@@ -45,24 +45,24 @@ def _writer(settings, n: int, stop_after: threading.Event, seed: int = 7, pace_s
     return thread
 
 
-def _drain(settings_file, tmp_path) -> None:
+def _drain(overrides, tmp_path) -> None:
     """Bounded runs pick up whatever the killed processes left (no reconciliation involved)."""
-    assert Child(WATCH, settings_file, tmp_path / "watch.log", "--bounded").wait(120) == 0
-    assert Child(APP, settings_file, tmp_path / "app.log", "--bounded").wait(240) == 0
+    assert Child(WATCH, overrides, tmp_path / "watch.log", "cdc.bounded=true").wait(120) == 0
+    assert Child(APP, overrides, tmp_path / "app.log", "stream.bounded=true").wait(240) == 0
 
 
 def test_killing_watcher_and_app_repeatedly_loses_and_duplicates_nothing(stream_settings, tmp_path):
-    settings_file = stream_settings.dump(tmp_path / "settings.json")
+    overrides = stream_settings.overrides
     done = threading.Event()
     writer = _writer(stream_settings, 300, done, pace_s=0.15)  # ~50 s of writes
     rng = random.Random(3)
     kills = 0
     while not done.is_set() or kills < 3:  # SIGKILL both (the app with its Source subprocess) at random points
-        app = Child(APP, settings_file, tmp_path / "app.log")
-        watcher = Child(WATCH, settings_file, tmp_path / "watch.log")
+        app = Child(APP, overrides, tmp_path / "app.log")
+        watcher = Child(WATCH, overrides, tmp_path / "watch.log")
         time.sleep(rng.uniform(3, 8))
         watcher.kill()
-        watcher = Child(WATCH, settings_file, tmp_path / "watch.log")
+        watcher = Child(WATCH, overrides, tmp_path / "watch.log")
         time.sleep(rng.uniform(12, 20))  # the app needs ~10 s to load the model and join the group
         watcher.kill()
         app.kill()
@@ -70,15 +70,15 @@ def test_killing_watcher_and_app_repeatedly_loses_and_duplicates_nothing(stream_
     writer.join(30)
     batches_before_drain = (tmp_path / "app.log").read_text().count("sink batch")
     assert batches_before_drain >= 2, "the killed apps never wrote: the test did not exercise a live stream"
-    _drain(settings_file, tmp_path)
+    _drain(overrides, tmp_path)
     counts = assert_in_sync(stream_settings)
     assert sum(counts.values()) > 200
 
 
 def test_rabbitmq_restart_mid_stream_is_survived(stream_settings, tmp_path):
-    settings_file = stream_settings.dump(tmp_path / "settings.json")
-    watcher = Child(WATCH, settings_file, tmp_path / "watch.log")
-    app = Child(APP, settings_file, tmp_path / "app.log")
+    overrides = stream_settings.overrides
+    watcher = Child(WATCH, overrides, tmp_path / "watch.log")
+    app = Child(APP, overrides, tmp_path / "app.log")
     done = threading.Event()
     writer = _writer(stream_settings, 120, done, seed=11)
     try:
@@ -94,7 +94,7 @@ def test_rabbitmq_restart_mid_stream_is_survived(stream_settings, tmp_path):
         subprocess.run(["rabbitmqctl", "start_app"], capture_output=True, timeout=120)
         watcher.kill(signal_term())
         app.kill(signal_term())
-    _drain(settings_file, tmp_path)
+    _drain(overrides, tmp_path)
     assert sum(assert_in_sync(stream_settings).values()) > 80
 
 

@@ -18,15 +18,15 @@ pytestmark = pytest.mark.services
 
 
 def _stream(settings):
-    drain_changes(settings.connections, settings.features.cdc)
-    return run_stream(settings, bounded=True)
+    drain_changes(settings.connections, settings.cdc)
+    return run_stream(settings.with_stream(bounded=True))
 
 
 def test_inserts_updates_deletes_reach_qdrant_and_backfill_matches(stream_settings, tmp_path):
     db = warehouse(stream_settings)
     long_article, short_post, repo = article(1, sentences=60), post(1), repository(1)
     db.articles.insert_one(long_article.to_mongo())  # before the watcher's first run: reaches Qdrant by snapshot
-    drain_changes(stream_settings.connections, stream_settings.features.cdc)
+    drain_changes(stream_settings.connections, stream_settings.cdc)
     db.posts.insert_one(short_post.to_mongo())
     db.repositories.insert_one(repo.to_mongo())
     gone = post(2)
@@ -60,17 +60,15 @@ def test_inserts_updates_deletes_reach_qdrant_and_backfill_matches(stream_settin
         streamed = {c: store.payloads(c) for t in DataType for c in (cleaned_collection(t), embedded_collection(t))}
 
     # the batch backfill writes the same point ids and payloads into a fresh store
-    fresh = stream_settings.model_copy(
-        update={"connections": stream_settings.connections.model_copy(update={"qdrant_path": tmp_path / "backfill"})}
-    )
-    result = backfill(fresh, progress=False)
+    fresh = stream_settings.connections.replace(qdrant_path=str(tmp_path / "backfill"))
+    result = backfill(fresh, stream_settings.embedding, stream_settings.features, progress=False)
     assert result.write.documents == {"articles": 1, "posts": 1, "code": 1} and not result.failed
-    with FeatureStore(fresh.connections, 384) as store:
+    with FeatureStore(fresh, 384) as store:
         assert {c: store.payloads(c) for c in streamed} == streamed
 
 
 def store_vector(settings, text: str) -> list[float]:
-    from llm_twin.features.embedding import get_embedder
+    from llm_twin.embedding import get_embedder
 
     return get_embedder(settings.embedding).encode([text])[0].tolist()
 
@@ -78,14 +76,14 @@ def store_vector(settings, text: str) -> list[float]:
 def test_poison_messages_are_dead_lettered_and_the_stream_goes_on(stream_settings):
     from llm_twin.cdc.broker import ConfirmedPublisher
 
-    cdc = stream_settings.features.cdc
+    cdc = stream_settings.cdc
     bad_document = ChangeMessage.for_document(
         Operation.INSERT, "posts", {"_id": "p-bad", "platform": "x"}, "p-bad"  # fails the Post model
     )
     empty = post(7).model_copy(update={"content": {"text": "🚀 https://t.co/x"}})
     empty_text = ChangeMessage.for_document(Operation.INSERT, "posts", empty.to_mongo(), empty.id)
     good = post(8)
-    with ConfirmedPublisher(stream_settings.connections.rabbitmq_url.get_secret_value(), cdc) as publisher:
+    with ConfirmedPublisher(stream_settings.connections, cdc) as publisher:
         publisher.publish(b"{not json", "m1")
         publisher.publish(bad_document.to_bytes(), bad_document.event_id)
         publisher.publish(empty_text.to_bytes(), empty_text.event_id)
@@ -107,8 +105,8 @@ def test_poison_messages_are_dead_lettered_and_the_stream_goes_on(stream_setting
 def test_queue_messages_are_persistent_on_durable_queues(stream_settings):
     from llm_twin.cdc.broker import ConfirmedPublisher
 
-    cdc = stream_settings.features.cdc
-    with ConfirmedPublisher(stream_settings.connections.rabbitmq_url.get_secret_value(), cdc) as publisher:
+    cdc = stream_settings.cdc
+    with ConfirmedPublisher(stream_settings.connections, cdc) as publisher:
         publisher.publish(b"{}", "x")
         assert publisher.queue_depth() == 1
     connection = pika.BlockingConnection(pika.URLParameters(stream_settings.connections.rabbitmq_url.get_secret_value()))

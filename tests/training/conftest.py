@@ -12,14 +12,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import load_into_qdrant, make_corpus  # noqa: E402
 
-from llm_twin.config import compose  # noqa: E402
-from llm_twin.training.config import DatasetConfig, ModelConfig, TrainingConfig  # noqa: E402
-
-
-def _plain(node) -> dict:
-    from omegaconf import OmegaConf
-
-    return OmegaConf.to_container(node, resolve=True)
+from llm_twin.config import (  # noqa: E402
+    DatasetConfig,
+    EmbeddingConfig,
+    EvaluationConfig,
+    ModelConfig,
+    TrainingConfig,
+    compose,
+)
 
 
 @pytest.fixture(scope="session")
@@ -28,12 +28,22 @@ def composed():
 
 
 @pytest.fixture(scope="session")
-def smollm2_cfg(composed) -> dict:
-    return _plain(composed.model)
+def smollm2_cfg(composed) -> ModelConfig:
+    return ModelConfig.of(composed.model)
 
 
 @pytest.fixture(scope="session")
-def smollm2_dir(tmp_path_factory: pytest.TempPathFactory, smollm2_cfg: dict) -> Path:
+def embedding_cfg(composed) -> EmbeddingConfig:
+    return EmbeddingConfig.of(composed.embedding)
+
+
+@pytest.fixture(scope="session")
+def evaluation_cfg(composed) -> EvaluationConfig:
+    return EvaluationConfig.of(composed.evaluation)
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir(tmp_path_factory: pytest.TempPathFactory, smollm2_cfg: ModelConfig) -> Path:
     from llm_twin.models.base import ensure_base_model
 
     return ensure_base_model(smollm2_cfg, cache_root=tmp_path_factory.mktemp("models"))
@@ -49,16 +59,16 @@ def small_feature_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def dataset_cfg(composed) -> DatasetConfig:
-    return DatasetConfig.model_validate(_plain(composed.dataset))
+    return DatasetConfig.of(composed.dataset)
 
 
 @pytest.fixture
 def fast_training_cfg(composed) -> TrainingConfig:
-    data = _plain(composed.training)
-    data.update(max_steps=2, per_device_batch_size=2, gradient_accumulation_steps=1, logging_steps=1,
-                sample_generations=1, max_new_tokens=8)
-    data["comet"]["enabled"] = True
-    return TrainingConfig.model_validate(data)
+    cfg = TrainingConfig.of(composed.training)
+    return cfg.model_copy(update={
+        "max_steps": 2, "per_device_batch_size": 2, "gradient_accumulation_steps": 1, "logging_steps": 1,
+        "sample_generations": 1, "max_new_tokens": 8, "comet": cfg.comet.model_copy(update={"enabled": True}),
+    })
 
 
 @pytest.fixture(scope="session")
@@ -84,10 +94,8 @@ def tiny_mistral_dir(tmp_path_factory: pytest.TempPathFactory, smollm2_dir: Path
 
 @pytest.fixture
 def mistral_cfg(composed, tiny_mistral_dir: Path) -> ModelConfig:
-    from omegaconf import OmegaConf
-
-    data = _plain(compose(["pipeline=train", "model=mistral"]).model)
-    data.update(local_path=str(tiny_mistral_dir), dtype="float32", bnb_4bit_compute_dtype="float32", max_seq_length=384)
-    data["lora"]["r"] = 4
-    del OmegaConf
-    return ModelConfig.model_validate(data)
+    mistral = ModelConfig.of(compose(["pipeline=train", "model=mistral"]).model)
+    return mistral.model_copy(update={
+        "local_path": str(tiny_mistral_dir), "dtype": "float32", "bnb_4bit_compute_dtype": "float32",
+        "max_seq_length": 384, "lora": mistral.lora.model_copy(update={"r": 4}),
+    })

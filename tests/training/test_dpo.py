@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from llm_twin.training.config import ModelConfig, TrainingConfig
+from llm_twin.config import ModelConfig, TrainingConfig
+from llm_twin.domain.datasets import PreferenceDataset, PreferenceSample
 from llm_twin.training.dpo import train_dpo
 from llm_twin.training.merge import merge_adapter
-from llm_twin.training.schemas import PreferenceDataset, PreferenceSample
 
 pytestmark = pytest.mark.slow
 

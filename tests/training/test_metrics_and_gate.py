@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from llm_twin.evaluation.config import GateConfig
+from llm_twin.config import EmbeddingConfig, EvaluationConfig, load_group
 from llm_twin.evaluation.gate import decide
 from llm_twin.evaluation.schemas import ModelScores
 from llm_twin.evaluation.style import stylometry_similarity, profile, style_scores
 from llm_twin.evaluation.text_metrics import bleu, load_metric, rouge_l
+
+
+GATE = load_group("evaluation", schema=EvaluationConfig).gate
+EMBEDDING = load_group("embedding", schema=EmbeddingConfig)
+
+
+def GateConfig(**changes: object):  # noqa: N802 - the configured gate with some fields changed
+    return GATE.model_copy(update=changes)
 
 
 def test_rouge_and_bleu_load_from_the_project() -> None:
@@ -27,7 +35,7 @@ def test_style_prefers_the_authors_voice() -> None:
     other = ["The quarterly financial statements of the corporation indicate a consolidated revenue increase"]
     prof = profile(author)
     assert stylometry_similarity(same, prof) > stylometry_similarity(other, prof)
-    s_same, s_other = style_scores(same, author, author[:1]), style_scores(other, author, author[:1])
+    s_same, s_other = style_scores(same, author, author[:1], EMBEDDING), style_scores(other, author, author[:1], EMBEDDING)
     assert s_same["style_similarity"] > s_other["style_similarity"]
     assert s_same["embedding_similarity"] > s_other["embedding_similarity"]
 

@@ -34,7 +34,7 @@ QUERY = """
 from llm_twin.zenml_env import configure_zenml_env; configure_zenml_env()
 import json
 from zenml.client import Client
-from llm_twin.training.registry import load_model_version
+from llm_twin.models.registry import load_model_version
 versions = Client().list_model_versions("llm_twin").items
 path, name = load_model_version("production")
 out = [{"name": v.name, "stage": str(v.stage), "meta": sorted(v.run_metadata)} for v in versions]

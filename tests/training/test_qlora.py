@@ -10,10 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from llm_twin.evaluation.config import EvaluationConfig
+from llm_twin.config import (
+    DatasetConfig,
+    EmbeddingConfig,
+    EvaluationConfig,
+    InfraConfig,
+    ModelConfig,
+    TrainingConfig,
+    load_group,
+)
+from llm_twin.connections import Connections
 from llm_twin.evaluation.evaluator import evaluate_models
-from llm_twin.settings import Connections
-from llm_twin.training.config import DatasetConfig, ModelConfig, TrainingConfig
 from llm_twin.training.dataset_builder import build_instruct_dataset
 from llm_twin.training.pipeline import run_training
 
@@ -21,9 +28,11 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def small_dataset(small_feature_store: Path, dataset_cfg: DatasetConfig, smollm2_cfg: dict, smollm2_dir: Path):
-    model_cfg = ModelConfig.model_validate({**smollm2_cfg, "local_path": str(smollm2_dir)})
-    return build_instruct_dataset(Connections(qdrant_path=small_feature_store), dataset_cfg, model_cfg)
+def small_dataset(small_feature_store: Path, dataset_cfg: DatasetConfig, smollm2_cfg: ModelConfig, smollm2_dir: Path,
+                  embedding_cfg: EmbeddingConfig):
+    model_cfg = smollm2_cfg.model_copy(update={"local_path": str(smollm2_dir)})
+    infra = load_group("infra", schema=InfraConfig).model_copy(update={"qdrant_path": str(small_feature_store)})
+    return build_instruct_dataset(Connections.of(infra), dataset_cfg, model_cfg, embedding_cfg)
 
 
 def _check_outputs(out, tmp_path: Path) -> None:
@@ -41,17 +50,18 @@ def _check_outputs(out, tmp_path: Path) -> None:
 
 
 def test_qlora_smollm2_trains_merges_and_evaluates(
-    tmp_path: Path, small_dataset, smollm2_cfg: dict, smollm2_dir: Path, fast_training_cfg: TrainingConfig,
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, small_dataset, smollm2_cfg: ModelConfig, smollm2_dir: Path, fast_training_cfg: TrainingConfig,
+    evaluation_cfg: EvaluationConfig, embedding_cfg: EmbeddingConfig, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("LLM_TWIN_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("COMET_API_KEY", raising=False)
-    model_cfg = ModelConfig.model_validate({**smollm2_cfg, "local_path": str(smollm2_dir)})
+    model_cfg = smollm2_cfg.model_copy(update={"local_path": str(smollm2_dir)})
     out = run_training(small_dataset, model_cfg, fast_training_cfg, tmp_path / "work")
     _check_outputs(out, tmp_path)
     assert Path(out.comet_archive).parent == tmp_path / "home" / "comet"
     report = evaluate_models(
-        small_dataset, out.merged_dir, EvaluationConfig(max_samples=2, max_new_tokens=12, batch_size=2),
+        small_dataset, out.merged_dir,
+        evaluation_cfg.model_copy(update={"max_samples": 2, "max_new_tokens": 12, "batch_size": 2}), embedding_cfg,
         base_dir=smollm2_dir, max_length=model_cfg.max_seq_length,
     )
     assert report.base and math.isfinite(report.candidate.perplexity) and report.base.perplexity > 1
@@ -65,7 +75,7 @@ def test_qlora_tiny_mistral_code_path(
     """`model=mistral` on CPU: the same 4-bit + LoRA + SFT + merge path on a MistralForCausalLM."""
     monkeypatch.setenv("LLM_TWIN_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("COMET_API_KEY", raising=False)
-    assert mistral_cfg.architecture == "mistral" and mistral_cfg.load_in_4bit
+    assert mistral_cfg.name == "mistral" and mistral_cfg.load_in_4bit
     out = run_training(small_dataset, mistral_cfg, fast_training_cfg, tmp_path / "work")
     _check_outputs(out, tmp_path)
     assert json.loads((Path(out.merged_dir) / "config.json").read_text())["model_type"] == "mistral"
