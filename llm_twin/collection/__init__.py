@@ -7,6 +7,7 @@ from llm_twin.collection.models import (
     ItemStatus,
     LocalRepository,
     NothingCollectedError,
+    SkippedEntry,
 )
 from llm_twin.collection.runner import (
     collect_author,
@@ -24,6 +25,7 @@ __all__ = [
     "ItemStatus",
     "LocalRepository",
     "NothingCollectedError",
+    "SkippedEntry",
     "collect_author",
     "collect_exports",
     "collect_links",

@@ -7,9 +7,10 @@ crawler is a YAML change.
 
 from __future__ import annotations
 
-from typing import Any
+import ipaddress
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_CRAWLERS: dict[str, str] = {
     "medium.com": "medium",
@@ -81,6 +82,9 @@ class GitConfig(BaseModel):
     )
     # Like git's `url.<base>.insteadOf`: clone URL prefix -> replacement (mirrors, local copies, tests).
     url_rewrites: dict[str, str] = Field(default_factory=dict)
+    # Clone protocols: https (host checked and pinned like any fetch), http (opt-in), file (only under the
+    # project's repos folder, where local code folders are published). ssh/git:// are never used.
+    protocols: list[Literal["https", "http", "file"]] = Field(default_factory=lambda: ["https", "file"])
 
 
 class CrawlConfig(BaseModel):
@@ -98,12 +102,23 @@ class CrawlConfig(BaseModel):
     respect_robots: bool = True
     robots_max_bytes: int = Field(default=500_000, gt=0)
     allow_private_addresses: bool = False  # loopback / private networks are refused unless allowed
+    allowed_networks: list[str] = Field(default_factory=list)  # CIDRs allowed without allowing all private ones
     min_text_chars: int = Field(default=200, ge=0)  # below this an article page counts as "no content"
     retries: RetryConfig = Field(default_factory=RetryConfig)
     rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
     crawlers: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CRAWLERS))
     default_crawler: str = "generic"
     git: GitConfig = Field(default_factory=GitConfig)
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, networks: list[str]) -> list[str]:
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"allowed_networks: {network!r} is not an IP network (e.g. 10.1.0.0/16)") from exc
+        return networks
 
     @classmethod
     def from_config(cls, node: Any) -> CrawlConfig:
