@@ -124,7 +124,7 @@ class AddressPolicy:
         label = classify(ip)
         if label is None:
             return None
-        if label == "cloud metadata":
+        if "cloud metadata" in label:  # also when embedded (IPv4-mapped, 6to4, NAT64)
             return label
         if self.allow_private or any(ip in net for net in self.allowed_networks if net.version == ip.version):
             return None
@@ -135,7 +135,7 @@ class AddressPolicy:
         for ip in addresses:
             why = self.refusal(ip)
             if why is not None:
-                hint = ("cloud metadata endpoints are always refused" if why == "cloud metadata"
+                hint = ("cloud metadata endpoints are always refused" if "cloud metadata" in why
                         else f"set {self.setting} (or list the network in allowed_networks) to allow it")
                 shown = host if host == str(ip) else f"{host} resolves to {ip}, which"
                 raise FetchError("private_address", f"{shown} is a non-public address ({why}); {hint}")

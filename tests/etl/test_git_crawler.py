@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,8 @@ AUTHOR = User(first_name="Maya", last_name="Lindqvist")
 
 
 @pytest.fixture()
-def repo(tmp_path: Path) -> Path:
+def repo(tmp_path: Path, twin_home: Path) -> Path:
+    """A mirror folder under the project's repos folder (`file://` clones are allowed only there)."""
     src = tmp_path / "src"
     files = {
         "README.md": "# tiny\n\nPoint-in-time joins.\n",
@@ -36,10 +38,11 @@ def repo(tmp_path: Path) -> Path:
     (src / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     (src / "data.dat").write_bytes(b"abc\x00def")
     (src / "latin1.txt").write_bytes("café".encode("latin-1"))
-    dest = make_git_repository(src, tmp_path / "mirror" / "maya" / "tiny.git")
+    mirror = twin_home / "repos" / f"mirror-{uuid.uuid4().hex[:8]}"
+    dest = make_git_repository(src, mirror / "maya" / "tiny.git")
     (dest / "README.md").write_text("# tiny\n\nSecond commit.\n")  # a second commit: the clone must be shallow
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "second"], cwd=dest, check=True)
-    return tmp_path / "mirror"
+    return mirror
 
 
 def crawl(config: CrawlConfig, link: str) -> Repository:
@@ -71,5 +74,5 @@ def test_file_link_and_clone_failure(repo: Path, tmp_path: Path):
     doc = crawl(CrawlConfig(), (repo / "maya" / "tiny.git").as_uri())
     assert doc.platform == "git" and doc.name == "tiny" and "tiny/join.py" in doc.content
     with pytest.raises(CollectError) as err:
-        crawl(CrawlConfig(), (tmp_path / "no-such-repo").as_uri())
+        crawl(CrawlConfig(), (repo / "no-such-repo").as_uri())
     assert err.value.reason == "clone_failed"
