@@ -44,10 +44,10 @@ def _label_v4(ip: ipaddress.IPv4Address) -> str | None:
         return "multicast"
     if ip in CGNAT:
         return "carrier-grade NAT (100.64.0.0/10)"
-    if ip.is_private:
-        return "private"
     if ip.is_reserved:
         return "reserved"
+    if ip.is_private:
+        return "private"
     if not ip.is_global:
         return "special-purpose (not globally reachable)"
     return None

@@ -39,8 +39,10 @@ import certifi
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import (
+    ConnectTimeoutError,
     DecodeError,
     HTTPError,
+    NewConnectionError,
     ProtocolError,
     ReadTimeoutError,
     SSLError,
@@ -270,7 +272,12 @@ class Fetcher:
             except (SSLError, ssl.SSLError) as exc:
                 conn.close()
                 raise FetchError("tls", f"TLS with {target.host} ({ip}) failed: {_root(exc)}") from exc
-            except (urllib3.exceptions.ConnectTimeoutError, TimeoutError) as exc:
+            except (NewConnectionError, ConnectionError) as exc:  # NewConnectionError subclasses the timeout
+                conn.close()
+                last = FetchError("connection", f"connection to {target.host} ({ip}) port {target.port} failed: "
+                                                f"{_root(exc)}")
+                last.__cause__ = exc
+            except (ConnectTimeoutError, TimeoutError) as exc:
                 conn.close()
                 last = FetchError("timeout", f"could not connect to {target.host} ({ip}) within {timeout:.3g} s")
                 last.__cause__ = exc

@@ -17,6 +17,9 @@ import pytest
 from llm_twin.crawlers.config import CrawlConfig, RateLimitConfig, RetryConfig
 from llm_twin.warehouse import Warehouse
 
+# Local servers on chosen loopback addresses and a stub resolver for `.test` names (see tests/web/conftest.py).
+from tests.web.conftest import dns, servers, twin_servers  # noqa: F401
+
 PAGES = Path(__file__).parent / "pages"
 ROBOTS = "User-agent: *\nDisallow: /private/\n\nUser-agent: BadBot\nDisallow: /\n"
 

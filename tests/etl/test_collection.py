@@ -3,6 +3,7 @@ that write nothing."""
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -121,3 +122,32 @@ def test_sample_author_offline(warehouse, twin_home):
         assert 400 <= len(doc.content["text"].split()) <= 900, doc.link
         assert doc.published_at is not None and doc.content["title"]
     assert shutil.which("git")
+
+
+def test_skipped_rows_are_reported_and_the_rest_is_imported(warehouse, tmp_path):
+    """One oversized CSV cell: that row is skipped (named in the report and the summary), the others stored."""
+    from llm_twin.collection import CollectionReport, collect_part
+
+    root = tmp_path / "linkedin"
+    root.mkdir()
+    with open(root / "Shares.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Date", "ShareLink", "ShareCommentary", "SharedUrl", "MediaUrl", "Visibility"])
+        for n, text in enumerate(["A post about queues.", "y" * 300_000, "A post about retries."], start=1):
+            writer.writerow([f"2025-04-0{n} 10:00:00", f"https://www.linkedin.com/feed/update/urn:li:share:{n}", text,
+                             "", "", "PUBLIC"])
+    author_cfg = AuthorConfig(full_name="Maya Lindqvist", exports=[{"kind": "linkedin", "path": str(root)}])
+    user = warehouse.get_or_create_user(author_cfg.full_name)
+    part = collect_part("exports", author_cfg, user, CrawlConfig(), warehouse, progress=False)
+    assert part.counts() == {"new": 2, "updated": 0, "unchanged": 0, "failed": 0}
+    assert len(part.skipped) == 1 and part.skipped[0].source.endswith("Shares.csv:3")
+    # as the etl pipeline's steps do: each part crosses a step boundary as JSON, then the parts are merged
+    merged = CollectionReport.model_validate(part.model_dump(mode="json")).merge(
+        CollectionReport(author=user.full_name, author_id=user.id))
+    summary = merged.metadata()["skipped"]
+    assert summary["count"] == 1 and summary["reasons"] == {"bad_row": 1}
+    assert "Shares.csv row 3" in summary["examples"][0] and "300000 characters" in summary["examples"][0]
+    table = merged.summary_table()
+    assert "skipped (unparseable input, the rest of each export was imported): 1" in table
+    assert "[bad_row]" in table and "failed: 0" in table
+    assert warehouse.counts(user.id)["posts"] == 2

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from llm_twin.collection.local_repos import make_git_repository
 from llm_twin.crawlers import CollectError, CrawlConfig, CrawlerRegistry
 from llm_twin.crawlers.config import GitConfig
 from llm_twin.domain.documents import Repository, User
+from tests.web.conftest import INTERNAL, PUBLIC, redirect
 
 AUTHOR = User(first_name="Maya", last_name="Lindqvist")
 
@@ -76,3 +80,116 @@ def test_file_link_and_clone_failure(repo: Path, tmp_path: Path):
     with pytest.raises(CollectError) as err:
         crawl(CrawlConfig(), (repo / "no-such-repo").as_uri())
     assert err.value.reason == "clone_failed"
+
+
+# ---- the clone policy -----------------------------------------------------------------------------------------
+class GitHttpBackend:
+    """Smart-HTTP git server: `git http-backend` (CGI) behind an http.server in a thread."""
+
+    def __init__(self, host: str, project_root: Path) -> None:
+        self.hits: list[str] = []
+        backend = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._cgi(b"")
+
+            def do_POST(self) -> None:
+                self._cgi(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+            def _cgi(self, body: bytes) -> None:
+                backend.hits.append(self.path)
+                path, _, query = self.path.partition("?")
+                env = {"PATH": os.environ["PATH"], "GIT_PROJECT_ROOT": str(project_root), "GIT_HTTP_EXPORT_ALL": "1",
+                       "REQUEST_METHOD": self.command, "PATH_INFO": path, "QUERY_STRING": query,
+                       "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
+                       "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
+                       "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""), "REMOTE_ADDR": "127.0.0.1"}
+                out = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True,
+                                     check=False).stdout
+                head, _, payload = out.partition(b"\r\n\r\n")
+                headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n") if ": " in line)
+                status = int(headers.pop("Status", "200 OK").split()[0])
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+HTTP_OK = GitConfig(protocols=["https", "http", "file"])
+
+
+def test_file_clone_outside_the_repos_folder_is_refused(repo: Path, tmp_path: Path, twin_home: Path):
+    outside = make_git_repository(repo / "maya" / "tiny.git", tmp_path / "elsewhere" / "tiny.git")
+    link = (twin_home / "repos" / f"link-{uuid.uuid4().hex[:6]}")
+    link.symlink_to(outside, target_is_directory=True)  # inside by name, outside in fact
+    for url in (outside.as_uri(), link.as_uri(), "file:///etc/../" + str(outside).lstrip("/"),
+                f"file://otherhost{outside}"):
+        with pytest.raises(CollectError) as err:
+            crawl(CrawlConfig(), url)
+        assert err.value.reason == "refused_path" and "repos folder" in err.value.message, url
+    config = CrawlConfig(git=GitConfig(url_rewrites={"https://github.com/": outside.parent.as_uri() + "/"}))
+    with pytest.raises(CollectError) as err:  # a rewrite cannot lead outside either
+        crawl(config, "https://github.com/maya/tiny")
+    assert err.value.reason == "refused_path"
+
+
+@pytest.mark.parametrize(("url", "reason"), [
+    ("http://127.0.0.1:9/maya/tiny.git", "refused_protocol"),  # http is opt-in
+    ("ssh://git@git.example.test/maya/tiny.git", "refused_protocol"),
+    ("git://git.example.test/maya/tiny.git", "refused_protocol"),
+    ("https://127.0.0.1:9/maya/tiny.git", "private_address"),
+    ("https://[::ffff:169.254.169.254]/maya/tiny.git", "private_address"),
+    ("https://internal.test/maya/tiny.git", "private_address"),
+])
+def test_clone_url_policy(url, reason, dns):
+    dns.set("internal.test", ["10.0.0.8"])
+    with pytest.raises(CollectError) as err:
+        crawl(CrawlConfig(), url)
+    assert err.value.reason == reason, err.value
+
+
+def test_clone_redirect_is_refused(servers):
+    target = servers("127.0.0.1")
+    site = servers("127.0.0.1")
+    site.routes["/maya/tiny.git/info/refs"] = redirect(target.url("/maya/tiny.git/info/refs"), 301)
+    config = CrawlConfig(allow_private_addresses=True, git=HTTP_OK)
+    with pytest.raises(CollectError) as err:
+        crawl(config, site.url("/maya/tiny.git"))
+    assert err.value.reason == "redirect_refused" and "301" in err.value.message
+    assert site.total_hits == 1 and target.total_hits == 0
+
+
+def test_clone_is_pinned_to_the_checked_address_and_hides_the_token(repo: Path, dns):
+    """The name resolves only through the crawler's (stub) resolver, public first and 127.0.0.1 after: git
+    can only reach the server through the pinned address, and never asks for the name itself."""
+    server = GitHttpBackend(PUBLIC, repo)
+    try:
+        dns.set("git.rebind.test", [PUBLIC], [INTERNAL])
+        config = CrawlConfig(allowed_networks=[f"{PUBLIC}/32"], git=HTTP_OK)
+        link = f"http://maya:s3cr3t-token@git.rebind.test:{server.port}/maya/tiny.git"
+        doc = crawl(config, link)
+        assert doc.name == "tiny" and "tiny/join.py" in doc.content
+        assert doc.link == f"http://git.rebind.test:{server.port}/maya/tiny.git"  # no token in the warehouse
+        assert dns.lookups["git.rebind.test"] == 1 and server.hits
+        dns.set("git.rebind.test", [PUBLIC])
+        with pytest.raises(CollectError) as err:
+            crawl(config, link.replace("tiny.git", "missing.git"))
+        assert err.value.reason == "clone_failed"
+        assert "s3cr3t" not in str(err.value) and "***@git.rebind.test" in str(err.value)
+    finally:
+        server.close()
