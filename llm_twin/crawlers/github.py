@@ -165,7 +165,9 @@ class GitRepositoryCrawler(Crawler):
     def clone(self, url: str, target: Path) -> None:
         options = self.clone_options(url)
         scheme = urlsplit(url).scheme.lower()
-        env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
+        # No proxy (it would resolve the name itself) and no config injected through the environment.
+        env = {k: v for k, v in os.environ.items()
+               if k not in PROXY_VARIABLES and not k.startswith("GIT_CONFIG_") and k != "GIT_SSL_NO_VERIFY"}
         env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "GCM_INTERACTIVE": "never",
                     "GIT_ALLOW_PROTOCOL": scheme, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull})
         cmd = ["git", *options, "-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=20",

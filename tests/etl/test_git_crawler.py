@@ -193,3 +193,14 @@ def test_clone_is_pinned_to_the_checked_address_and_hides_the_token(repo: Path, 
         assert "s3cr3t" not in str(err.value) and "***@git.rebind.test" in str(err.value)
     finally:
         server.close()
+
+
+def test_a_folder_that_is_a_git_repository_is_published_under_the_repos_folder(repo: Path, tmp_path: Path,
+                                                                                twin_home: Path):
+    from llm_twin.collection.local_repos import publish_local_repository
+
+    outside = make_git_repository(repo / "maya" / "tiny.git", tmp_path / "work" / "tiny")
+    url = publish_local_repository(outside, twin_home / "repos")
+    assert Path(url.removeprefix("file://")).is_relative_to(twin_home / "repos")
+    doc = crawl(CrawlConfig(), url)
+    assert doc.content["README.md"] == "# tiny\n\nSecond commit.\n"
