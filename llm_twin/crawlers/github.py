@@ -24,6 +24,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+from urllib.request import url2pathname
 
 from pydantic import ValidationError
 
@@ -146,11 +147,12 @@ class GitRepositoryCrawler(Crawler):
             raise CollectError("refused_protocol", f"cannot clone {mask_url(url)!r}: protocol "
                                                    f"{scheme or 'none'!r} is not allowed{extra}; allowed: {allowed}")
         if scheme == "file":
-            path = Path(urlsplit(url).path)
+            parts = urlsplit(url)
+            path = Path(url2pathname(parts.path)).resolve()  # symlinks and `..` resolved before the check
             root = self.repos_root()
-            if urlsplit(url).netloc not in ("", "localhost") or not path.resolve().is_relative_to(root):
-                raise CollectError("refused_path", f"cannot clone {url!r}: file:// clones are allowed only under "
-                                                   f"the project's repos folder {root}")
+            if parts.netloc not in ("", "localhost") or not path.is_relative_to(root):
+                raise CollectError("refused_path", f"cannot clone {mask_url(url)!r}: file:// clones are allowed "
+                                                   f"only under the project's repos folder {root}")
             return []
         try:
             target = parse_target(_without_userinfo(url))
@@ -158,9 +160,11 @@ class GitRepositoryCrawler(Crawler):
                                         self.config.connect_timeout_s, self.client.fetcher.resolver)
         except FetchError as exc:
             raise CollectError(exc.reason, f"cannot clone {mask_url(url)}: {exc.message}") from exc
-        pinned = ",".join(f"[{a}]" if a.version == 6 else str(a) for a in addresses)
-        return ["-c", f"http.curloptResolve={target.host}:{target.port}:{pinned}",
-                "-c", "http.followRedirects=false", "-c", "http.proxy="]
+        options = ["-c", "http.followRedirects=false", "-c", "http.proxy="]
+        if target.host != str(addresses[0]):  # a name: pin it (an IP literal is connected to as checked)
+            pinned = ",".join(f"[{a}]" if a.version == 6 else str(a) for a in addresses)
+            options = ["-c", f"http.curloptResolve={target.host}:{target.port}:{pinned}", *options]
+        return options
 
     def clone(self, url: str, target: Path) -> None:
         options = self.clone_options(url)

@@ -271,6 +271,8 @@ class Fetcher:
                 return conn
             except (SSLError, ssl.SSLError) as exc:
                 conn.close()
+                if watchdog.fired:  # a handshake cut by the total deadline
+                    raise deadline.error(target.url) from exc
                 raise FetchError("tls", f"TLS with {target.host} ({ip}) failed: {_root(exc)}") from exc
             except (NewConnectionError, ConnectionError) as exc:  # NewConnectionError subclasses the timeout
                 conn.close()
