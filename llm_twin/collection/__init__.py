@@ -8,13 +8,14 @@ from llm_twin.collection.collector import (
     collect_repositories,
     ensure_collected,
 )
-from llm_twin.collection.models import CollectionReport, ItemResult, ItemStatus, NothingCollectedError
+from llm_twin.collection.models import CollectionReport, ItemResult, ItemStatus, NothingCollectedError, SkippedEntry
 
 __all__ = [
     "CollectionReport",
     "ItemResult",
     "ItemStatus",
     "NothingCollectedError",
+    "SkippedEntry",
     "collect_author",
     "collect_exports",
     "collect_links",

@@ -14,7 +14,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from llm_twin.collection.local_repos import publish_local_repository
-from llm_twin.collection.models import CollectionReport, ItemResult, ItemStatus, NothingCollectedError
+from llm_twin.collection.models import CollectionReport, ItemResult, ItemStatus, NothingCollectedError, SkippedEntry
 from llm_twin.config.author import AuthorConfig
 from llm_twin.config.crawl import CrawlConfig
 from llm_twin.crawlers.errors import CollectError
@@ -23,6 +23,7 @@ from llm_twin.domain.documents import Document, User
 from llm_twin.importers import importer_for
 from llm_twin.paths import PROJECT_ROOT, state_dir
 from llm_twin.warehouse import Warehouse, WarehouseError
+from llm_twin.web import mask_secrets, mask_url
 
 log = logging.getLogger(__name__)
 
@@ -60,29 +61,32 @@ def collect_links(links: list[str], author: User, crawl: CrawlConfig, warehouse:
     try:
         for link in tqdm(links, desc=desc, unit="link", disable=not progress or not links):
             started = time.monotonic()
+            shown = mask_url(link)  # a clone URL may carry a token: never in the report or the logs
             crawler_name = None
             try:
                 crawler = registry.get(link)
                 crawler_name = crawler.name
                 document = crawler.crawl(link, author)
             except CollectError as exc:
-                results.append(_failed(link, "link", exc, crawler_name, started))
+                results.append(_failed(shown, "link", exc, crawler_name, started))
                 continue
             except Exception as exc:  # a crawler bug must not stop the other links
-                log.exception("unexpected error crawling %s", link)
-                results.append(_failed(link, "link", CollectError("internal", f"{type(exc).__name__}: {exc}"),
+                log.exception("unexpected error crawling %s", shown)
+                results.append(_failed(shown, "link", CollectError("internal", mask_secrets(f"{type(exc).__name__}: {exc}")),
                                        crawler_name, started))
                 continue
-            results.append(_store(warehouse, document, link, "link", crawler_name, started))
+            results.append(_store(warehouse, document, shown, "link", crawler_name, started))
     finally:
         registry.close()
     return results
 
 
 def collect_exports(author_cfg: AuthorConfig, author: User, warehouse: Warehouse, root: Path = PROJECT_ROOT,
-                    progress: bool = True) -> list[ItemResult]:
-    """Import every configured export; each entry is stored or reported on its own."""
+                    progress: bool = True) -> tuple[list[ItemResult], list[SkippedEntry]]:
+    """Import every configured export; each entry is stored or reported on its own, and input that could
+    not be parsed at all (a malformed CSV row) is returned as skipped entries."""
     results: list[ItemResult] = []
+    skipped: list[SkippedEntry] = []
     for spec in tqdm(author_cfg.exports, desc="import exports", unit="export",
                      disable=not progress or not author_cfg.exports):
         origin = f"export:{spec.kind}"
@@ -90,7 +94,11 @@ def collect_exports(author_cfg: AuthorConfig, author: User, warehouse: Warehouse
         try:
             for record in importer_for(spec, root).records(author):
                 source = f"{origin}:{spec.path}/{record.source}"
-                if record.error is not None or record.document is None:
+                if record.skipped and record.error is not None:
+                    log.warning("skipped %s: %s", source, record.error)
+                    skipped.append(SkippedEntry(source=source, origin=origin, reason=record.error.reason,
+                                                error=record.error.message))
+                elif record.error is not None or record.document is None:
                     error = record.error or CollectError("parse", "no document")
                     results.append(_failed(source, origin, error, spec.kind, started))
                 else:
@@ -102,7 +110,7 @@ def collect_exports(author_cfg: AuthorConfig, author: User, warehouse: Warehouse
             log.exception("unexpected error importing %s", spec.path)
             results.append(_failed(f"{origin}:{spec.path}", origin,
                                    CollectError("internal", f"{type(exc).__name__}: {exc}"), spec.kind, started))
-    return results
+    return results, skipped
 
 
 def collect_repositories(author_cfg: AuthorConfig, author: User, crawl: CrawlConfig, warehouse: Warehouse,
@@ -141,7 +149,8 @@ def collect_author(author_cfg: AuthorConfig, crawl: CrawlConfig, warehouse: Ware
     author = warehouse.get_or_create_user(author_cfg.full_name)
     report = CollectionReport(author=author.full_name, author_id=author.id)
     report.items.extend(collect_links(author_cfg.links, author, crawl, warehouse, progress))
-    report.items.extend(collect_exports(author_cfg, author, warehouse, root, progress))
+    exported, report.skipped = collect_exports(author_cfg, author, warehouse, root, progress)
+    report.items.extend(exported)
     report.items.extend(collect_repositories(author_cfg, author, crawl, warehouse, root, progress))
     report.duration_s = time.monotonic() - started
     if require_any:
@@ -169,7 +178,7 @@ def collect_part(part: str, author_cfg: AuthorConfig, author: User, crawl: Crawl
     if part == "links":
         report.items = collect_links(author_cfg.links, author, crawl, warehouse, progress)
     elif part == "exports":
-        report.items = collect_exports(author_cfg, author, warehouse, root, progress)
+        report.items, report.skipped = collect_exports(author_cfg, author, warehouse, root, progress)
     elif part == "repositories":
         report.items = collect_repositories(author_cfg, author, crawl, warehouse, root, progress)
     else:

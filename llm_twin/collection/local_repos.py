@@ -4,6 +4,9 @@ A git repository cannot live inside this project's own repository, so sample (an
 a plain folder and turned into a real repository under `.twin/repos/` at run time; the crawler then
 does exactly what it does for GitHub: `git clone --depth 1 file://...` and the same file walk.
 The repository is rebuilt on each run from the folder, so an edit of the folder shows up as an update.
+A folder that already is a git repository is published as a shallow clone of its current commit: the
+crawler clones `file://` URLs only from under `.twin/repos` (its address policy), so nothing outside
+that folder is ever read through a link.
 """
 
 from __future__ import annotations
@@ -46,12 +49,22 @@ def make_git_repository(source: Path, dest: Path) -> Path:
     return dest
 
 
+def mirror_git_repository(source: Path, dest: Path) -> Path:
+    """A shallow clone of the git repository `source` (its checked-out commit) at `dest`."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    _git(["clone", "--quiet", "--depth", "1", "--no-tags", source.as_uri(), str(dest)], dest.parent)
+    return dest
+
+
 def publish_local_repository(folder: Path, publish_root: Path) -> str:
-    """`file://` clone URL of a git repository holding the folder's files (the folder itself if it is one)."""
+    """`file://` clone URL of a git repository under `publish_root` holding the folder's files."""
     folder = folder.resolve()
     if not folder.is_dir():
         raise CollectError("not_found", f"repository folder {folder} does not exist")
-    if (folder / ".git").exists():
-        return folder.as_uri()
     digest = hashlib.sha1(str(folder).encode()).hexdigest()[:8]
-    return make_git_repository(folder, publish_root / f"{folder.name}-{digest}").as_uri()
+    dest = publish_root / f"{folder.name}-{digest}"
+    if (folder / ".git").exists():
+        return mirror_git_repository(folder, dest).as_uri()
+    return make_git_repository(folder, dest).as_uri()

@@ -1,8 +1,8 @@
 """What one author's collection run hands back.
 
-`CollectionReport`: one
-`ItemResult` per link / export entry / repository (with the failure reason when it failed), counts per
-status and per platform, and a plain-text summary table.
+`CollectionReport`: one `ItemResult` per link / export entry / repository (with the failure reason when
+it failed), the input that was skipped because it could not be parsed at all (malformed or oversized CSV
+rows of an export), counts per status and per platform, and a plain-text summary table.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -40,12 +40,24 @@ class ItemResult(BaseModel):
     seconds: float = 0.0
 
 
+class SkippedEntry(BaseModel):
+    """A piece of an export that could not be parsed into an entry (e.g. a CSV row); the rest was imported."""
+
+    source: str  # "export:<kind>:<path>/<file>:<row>"
+    origin: str
+    reason: str
+    error: str
+
+
 class CollectionReport(BaseModel):
     author: str
     author_id: str
     started_at: datetime = Field(default_factory=utc_now)
     duration_s: float = 0.0
     items: list[ItemResult] = Field(default_factory=list)
+    skipped: list[SkippedEntry] = Field(default_factory=list)
+
+    SKIPPED_EXAMPLES: ClassVar[int] = 5
 
     @property
     def collected(self) -> int:
@@ -75,6 +87,14 @@ class CollectionReport(BaseModel):
     def failure_reasons(self) -> dict[str, int]:
         return dict(Counter(i.reason or "error" for i in self.items if i.status is ItemStatus.FAILED))
 
+    def skipped_summary(self) -> dict[str, Any]:
+        """How much input was skipped, why, and the first few examples (each naming file and row)."""
+        return {
+            "count": len(self.skipped),
+            "reasons": dict(Counter(s.reason for s in self.skipped)),
+            "examples": [f"{s.source}: {s.error}" for s in self.skipped[: self.SKIPPED_EXAMPLES]],
+        }
+
     def metadata(self) -> dict[str, Any]:
         """Flat, JSON-able numbers for ZenML step metadata."""
         return {
@@ -84,6 +104,7 @@ class CollectionReport(BaseModel):
             "per_platform": self.per_platform(),
             "failure_reasons": self.failure_reasons(),
             "failures": self.failures()[:50],
+            "skipped": self.skipped_summary(),
             "duration_s": round(self.duration_s, 2),
         }
 
@@ -94,6 +115,7 @@ class CollectionReport(BaseModel):
             started_at=min(self.started_at, other.started_at),
             duration_s=self.duration_s + other.duration_s,
             items=[*self.items, *other.items],
+            skipped=[*self.skipped, *other.skipped],
         )
 
     def summary_table(self) -> str:
@@ -111,6 +133,12 @@ class CollectionReport(BaseModel):
         lines.append(f"failed: {len(failures)}")
         for failure in failures:
             lines.append(f"  ✗ {failure['source']}  [{failure['reason']}] {failure['error']}")
+        if self.skipped:
+            lines.append(f"skipped (unparseable input, the rest of each export was imported): {len(self.skipped)}")
+            for entry in self.skipped[: self.SKIPPED_EXAMPLES]:
+                lines.append(f"  – {entry.source}  [{entry.reason}] {entry.error}")
+            if len(self.skipped) > self.SKIPPED_EXAMPLES:
+                lines.append(f"  … and {len(self.skipped) - self.SKIPPED_EXAMPLES} more")
         return "\n".join(lines)
 
 

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import ipaddress
+from typing import Literal
+
+from pydantic import Field, field_validator
 
 from llm_twin.config.base import Schema
+
+
+def check_networks(networks: list[str]) -> list[str]:
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"allowed_networks: {network!r} is not an IP network (e.g. 10.1.0.0/16)") from exc
+    return networks
 
 
 class RetryConfig(Schema):
@@ -41,6 +53,9 @@ class GitConfig(Schema):
     skip_files: list[str]
     skip_extensions: list[str]
     url_rewrites: dict[str, str] = Field(description="like git's url.<base>.insteadOf")
+    protocols: list[Literal["https", "http", "file"]] = Field(
+        description="https: host checked and pinned; http: opt-in; file: only under the repos folder"
+    )
 
 
 class CrawlConfig(Schema):
@@ -54,9 +69,15 @@ class CrawlConfig(Schema):
     respect_robots: bool
     robots_max_bytes: int = Field(gt=0)
     allow_private_addresses: bool
+    allowed_networks: list[str] = Field(description="CIDRs allowed without allowing every private network")
     min_text_chars: int = Field(ge=0)
     retries: RetryConfig
     rate_limit: RateLimitConfig
     crawlers: dict[str, str] = Field(description="domain[:port][/path-prefix] -> crawler name")
     default_crawler: str
     git: GitConfig
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _ip_networks(cls, networks: list[str]) -> list[str]:
+        return check_networks(networks)

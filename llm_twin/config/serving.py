@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from llm_twin.config.base import Schema
+from llm_twin.config.crawl import check_networks
 
 
 class DecodingConfig(Schema):
@@ -25,11 +26,19 @@ class UrlConfig(Schema):
 
     enabled: bool
     allow_private: bool
-    timeout_s: float = Field(gt=0)
+    allowed_networks: list[str] = Field(description="CIDRs allowed anyway; cloud metadata is always refused")
+    timeout_s: float = Field(gt=0, description="connect, and the longest wait for the next bytes")
+    total_timeout_s: float = Field(gt=0, description="the whole fetch, every redirect hop and the body")
     max_bytes: int = Field(ge=1024)
     max_redirects: int = Field(ge=0, le=10)
+    content_types: list[str] = Field(min_length=1)
     chunk_words: int = Field(ge=20)
     max_chunks: int = Field(ge=1)
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _ip_networks(cls, networks: list[str]) -> list[str]:
+        return check_networks(networks)
 
 
 class QuantizationConfig(Schema):

@@ -1,32 +1,37 @@
-"""A polite, bounded HTTP client for crawling.
+"""A polite, bounded HTTP client for crawling, on top of the project's one fetcher (`llm_twin.web`).
 
-Every request: an identifying user agent, connect/read timeouts plus a total download deadline, bounded
-retries with exponential backoff on timeouts / connection errors / 429 / 5xx (a `Retry-After` header is
-honoured, and one longer than the configured cap fails fast instead of stalling the run), a per-host
-rate limit, robots.txt (RFC 9309: unreachable robots.txt means "disallow"), redirects followed by hand
-so every hop is checked, a content-type check and a maximum body size enforced while streaming.
-Private and loopback addresses are refused unless the config allows them (SSRF guard).
+What the fetcher guarantees on every hop (address policy checked on the resolved address and the
+connection pinned to it, redirects checked by hand, connect/read/total deadlines, content-type and size
+limits) holds here for pages *and* robots.txt. This layer adds what only a crawler needs: an identifying
+user agent, robots.txt (RFC 9309: an unreachable robots.txt — a 5xx, a network error or a redirect to a
+refused address — means "disallow"; a 4xx means "no rules"), a per-host rate limit (robots.txt
+`Crawl-delay` may raise it), and tenacity retries with exponential backoff on timeouts, connection
+errors, 429 and 5xx (a `Retry-After` header is honoured; one longer than the configured cap fails fast).
+Every failure is a `CollectError` whose reason is the fetcher's reason code.
 """
 
 from __future__ import annotations
 
-import email.utils
-import ipaddress
-import logging
-import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
-
-import requests
 
 from llm_twin.config.crawl import CrawlConfig
 from llm_twin.crawlers.errors import CollectError
+from llm_twin.web import (
+    AddressPolicy,
+    Fetcher,
+    FetchError,
+    FetchLimits,
+    Resolver,
+    call_with_retries,
+    parse_retry_after,
+)
 
-log = logging.getLogger(__name__)
+__all__ = ["HttpClient", "Page", "RateLimiter", "parse_retry_after"]
 
 
 @dataclass
@@ -79,40 +84,10 @@ class RateLimiter:
             self._sleep(start - now)
 
 
-def is_private_host(host: str) -> bool:
-    """True if any address the host resolves to is loopback, private, link-local or otherwise internal."""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except socket.gaierror as exc:
-        raise CollectError("dns", f"cannot resolve host {host!r}: {exc}") from exc
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0].split("%")[0])
-        if (
-            addr.is_private
-            or addr.is_loopback
-            or addr.is_link_local
-            or addr.is_reserved
-            or addr.is_multicast
-            or addr.is_unspecified
-        ):
-            return True
-    return False
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None if absent/invalid."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+def address_policy(config: CrawlConfig) -> AddressPolicy:
+    """The crawl config's address policy (shared by pages, robots.txt and `git clone`)."""
+    return AddressPolicy.of(config.allow_private_addresses, config.allowed_networks,
+                            setting="crawl.allow_private_addresses")
 
 
 class HttpClient:
@@ -121,181 +96,67 @@ class HttpClient:
     def __init__(
         self,
         config: CrawlConfig,
-        session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        resolver: Resolver | None = None,
+        fetcher: Fetcher | None = None,
     ) -> None:
         self.config = config
-        self.session = session or requests.Session()
-        self.session.headers.update(
-            {
+        self.policy = address_policy(config)
+        self.fetcher = fetcher or Fetcher(
+            self.policy,
+            headers={
                 "User-Agent": config.user_agent,
                 "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
                 "Accept-Language": "en",
-            }
+            },
+            resolver=resolver,
+            clock=clock,
         )
         self._sleep = sleep
-        self._clock = clock
         self.rate_limiter = RateLimiter(config.rate_limit.interval_for, clock=clock, sleep=sleep)
         self._robots: dict[str, RobotFileParser | None] = {}
         self._robots_errors: dict[str, str] = {}
         self._robots_lock = threading.Lock()
 
     def close(self) -> None:
-        self.session.close()
+        """Nothing pooled: each request has its own pinned connection."""
+
+    def limits(self, content_types: list[str], max_bytes: int) -> FetchLimits:
+        cfg = self.config
+        return FetchLimits(connect_timeout_s=cfg.connect_timeout_s, read_timeout_s=cfg.read_timeout_s,
+                           total_timeout_s=cfg.total_timeout_s, max_bytes=max_bytes,
+                           max_redirects=cfg.max_redirects, content_types=tuple(content_types))
 
     # ---- public API -----------------------------------------------------------------------------------
     def get(self, url: str, allowed_types: list[str] | None = None) -> Page:
-        """GET an HTML page (or one of `allowed_types`), following and checking redirects."""
+        """GET an HTML page (or one of `allowed_types`), following and checking redirects, with retries."""
         allowed = allowed_types if allowed_types is not None else self.config.allowed_content_types
-        redirects: list[str] = []
-        current = url
-        attempts_total = 0
-        while True:
-            self._check_url(current)
-            if self.config.respect_robots:
-                self._check_robots(current)
-            response, attempts = self._request_with_retries(current)
-            attempts_total += attempts
-            if response.is_redirect or response.status_code in (301, 302, 303, 307, 308):
-                location = response.headers.get("Location")
-                response.close()
-                if not location:
-                    raise CollectError("bad_redirect", f"HTTP {response.status_code} without Location at {current}")
-                nxt = urljoin(current, location)
-                redirects.append(nxt)
-                if len(redirects) > self.config.max_redirects:
-                    raise CollectError(
-                        "too_many_redirects",
-                        f"redirect chain longer than {self.config.max_redirects} hops starting at {url}",
-                    )
-                if nxt in redirects[:-1] or nxt == url:
-                    raise CollectError("redirect_loop", f"redirect loop at {nxt}")
-                current = nxt
-                continue
-            return self._read_page(response, url, current, redirects, attempts_total, allowed)
+        limits = self.limits(allowed, self.config.max_body_bytes)
+        attempts = 0
 
-    def fetch_text(self, url: str, max_bytes: int) -> tuple[int, str]:
-        """Small non-HTML fetch used for robots.txt: no robots check, no content-type check."""
-        response, _ = self._request_with_retries(url, follow=True)
-        with response:
-            if response.status_code >= 400:
-                return response.status_code, ""
-            body = self._read_body(response, url, max_bytes)
-        return response.status_code, body.decode(response.encoding or "utf-8", errors="replace")
+        def attempt():
+            nonlocal attempts
+            attempts += 1
+            return self.fetcher.get(url, limits, before_hop=self._before_hop)
+
+        try:
+            response = call_with_retries(attempt, self.config.retries, sleep=self._sleep)
+        except FetchError as exc:
+            raise CollectError(exc.reason, exc.message) from exc
+        return Page(url=response.url, requested_url=url, status=response.status,
+                    content_type=response.content_type, body=response.body, encoding=response.encoding,
+                    redirects=response.redirects, attempts=attempts)
 
     # ---- internals -----------------------------------------------------------------------------------
-    def _check_url(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            raise CollectError("bad_url", f"only http(s) URLs can be crawled, got {url!r}")
-        if not parts.hostname:
-            raise CollectError("bad_url", f"URL has no host: {url!r}")
-        if not self.config.allow_private_addresses and is_private_host(parts.hostname):
-            raise CollectError(
-                "private_address",
-                f"{parts.hostname} resolves to a private or loopback address; set crawl.allow_private_addresses "
-                "to allow it",
-            )
+    def _rate_limit(self, url: str) -> None:
+        self.rate_limiter.wait(urlsplit(url).hostname or "")
 
-    def _request_with_retries(self, url: str, follow: bool = False) -> tuple[requests.Response, int]:
-        retry = self.config.retries
-        host = urlsplit(url).hostname or ""
-        last_error = ""
-        for attempt in range(1, retry.max_attempts + 1):
-            self.rate_limiter.wait(host)
-            try:
-                response = self.session.get(
-                    url,
-                    timeout=(self.config.connect_timeout_s, self.config.read_timeout_s),
-                    allow_redirects=follow,
-                    stream=True,
-                )
-            except requests.Timeout as exc:
-                last_error = f"timeout: no response from {host} within {self.config.read_timeout_s:g} s ({exc.__class__.__name__})"
-                reason = "timeout"
-                wait = self._backoff(attempt)
-            except requests.ConnectionError as exc:
-                last_error = f"connection failed to {host}: {exc.__class__.__name__}"
-                reason = "connection"
-                wait = self._backoff(attempt)
-            except requests.RequestException as exc:
-                raise CollectError("request", f"{exc.__class__.__name__}: {exc}") from exc
-            else:
-                if response.status_code not in retry.retry_statuses:
-                    return response, attempt
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                response.close()
-                reason = "rate_limited" if response.status_code == 429 else f"http_{response.status_code}"
-                last_error = f"HTTP {response.status_code} {response.reason or ''}".strip()
-                if retry_after is not None and retry_after > retry.retry_after_max_s:
-                    raise CollectError(
-                        reason,
-                        f"{last_error} from {url} with Retry-After {retry_after:g} s, longer than the "
-                        f"{retry.retry_after_max_s:g} s cap (crawl.retries.retry_after_max_s)",
-                    )
-                wait = retry_after if retry_after is not None else self._backoff(attempt)
-            if attempt < retry.max_attempts:
-                log.info("retrying %s in %.2f s after %s (attempt %d)", url, wait, last_error, attempt)
-                self._sleep(wait)
-        raise CollectError(reason, f"{last_error} for {url}, gave up after {retry.max_attempts} attempts")
-
-    def _backoff(self, attempt: int) -> float:
-        retry = self.config.retries
-        return min(retry.backoff_max_s, retry.backoff_base_s * (2 ** (attempt - 1)))
-
-    def _read_page(
-        self,
-        response: requests.Response,
-        requested: str,
-        final: str,
-        redirects: list[str],
-        attempts: int,
-        allowed: list[str],
-    ) -> Page:
-        with response:
-            status = response.status_code
-            if status >= 400:
-                raise CollectError(f"http_{status}", f"HTTP {status} {response.reason or ''} for {final}".strip())
-            content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-            if allowed and content_type not in allowed:
-                raise CollectError(
-                    "content_type",
-                    f"{final} returned content type {content_type or 'none'!r}, expected one of {allowed}",
-                )
-            body = self._read_body(response, final, self.config.max_body_bytes)
-            return Page(
-                url=final,
-                requested_url=requested,
-                status=status,
-                content_type=content_type,
-                body=body,
-                encoding=response.encoding if "charset" in (response.headers.get("Content-Type") or "") else None,
-                redirects=redirects,
-                attempts=attempts,
-            )
-
-    def _read_body(self, response: requests.Response, url: str, max_bytes: int) -> bytes:
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > max_bytes:
-            raise CollectError("too_large", f"{url} declares {int(declared)} bytes, over the {max_bytes} byte limit")
-        deadline = self._clock() + self.config.total_timeout_s
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            for chunk in response.iter_content(chunk_size=65536):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise CollectError("too_large", f"{url} body exceeds the {max_bytes} byte limit")
-                if self._clock() > deadline:
-                    raise CollectError(
-                        "timeout", f"{url} took longer than {self.config.total_timeout_s:g} s to download"
-                    )
-                chunks.append(chunk)
-        except requests.RequestException as exc:
-            raise CollectError("timeout" if "timed out" in str(exc).lower() else "connection",
-                               f"reading {url} failed: {exc.__class__.__name__}") from exc
-        return b"".join(chunks)
+    def _before_hop(self, url: str) -> None:
+        """Each hop's address is already checked; robots.txt and the rate limit come next."""
+        if self.config.respect_robots:
+            self._check_robots(url)
+        self._rate_limit(url)
 
     def _check_robots(self, url: str) -> None:
         parts = urlsplit(url)
@@ -314,16 +175,20 @@ class HttpClient:
             raise CollectError("robots_disallowed", f"robots.txt of {origin} disallows {parts.path or '/'}")
 
     def _load_robots(self, origin: str) -> RobotFileParser | None:
+        """robots.txt through the same fetcher (every redirect hop checked), without robots checks itself."""
         parser = RobotFileParser()
+        limits = self.limits([], self.config.robots_max_bytes)
         try:
-            status, text = self.fetch_text(origin + "/robots.txt", self.config.robots_max_bytes)
-        except CollectError as exc:
+            response = call_with_retries(
+                lambda: self.fetcher.get(origin + "/robots.txt", limits, before_hop=self._rate_limit),
+                self.config.retries, sleep=self._sleep)
+        except FetchError as exc:
+            if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
+                parser.parse([])  # no robots.txt (or not for us): everything is allowed
+                return parser
             self._robots_errors[origin] = str(exc)
             return None
-        if status >= 500:
-            self._robots_errors[origin] = f"HTTP {status}"
-            return None
-        parser.parse(text.splitlines() if status < 400 else [])  # 4xx: no robots.txt, all allowed
+        parser.parse(response.text.splitlines())
         delay = parser.crawl_delay(self.config.user_agent)
         if delay:
             self.rate_limiter.set_min_interval(urlsplit(origin).hostname or "", float(delay))

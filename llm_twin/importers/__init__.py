@@ -3,7 +3,8 @@ when a site's markup changes): Medium, Substack, LinkedIn, and a folder of Markd
 
 from pathlib import Path
 
-from llm_twin.importers.base import ExportArchive, ExportSpec, Importer, ImportRecord
+from llm_twin.config.author import ExportSpec
+from llm_twin.importers.base import ExportArchive, Importer, ImportRecord
 from llm_twin.importers.linkedin import LinkedInExportImporter
 from llm_twin.importers.markdown import MarkdownFolderImporter
 from llm_twin.importers.medium import MediumExportImporter
@@ -22,4 +23,4 @@ def importer_for(spec: ExportSpec, root: Path) -> Importer:
     return IMPORTERS[spec.kind](spec, root)
 
 
-__all__ = ["IMPORTERS", "ExportArchive", "ExportSpec", "ImportRecord", "Importer", "importer_for"]
+__all__ = ["IMPORTERS", "ExportArchive", "ImportRecord", "Importer", "importer_for"]

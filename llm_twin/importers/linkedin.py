@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 from collections.abc import Iterator
@@ -19,6 +17,7 @@ from llm_twin.crawlers.errors import CollectError
 from llm_twin.crawlers.html import clean_text, html_to_markdown, normalize_url, parse_date, parse_html
 from llm_twin.domain.documents import Article, Post, User
 from llm_twin.importers.base import ExportArchive, Importer, ImportRecord
+from llm_twin.importers.csv_rows import RowError, csv_rows
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +41,27 @@ class LinkedInExportImporter(Importer):
         if not shares and not articles:
             raise CollectError("bad_export", f"{self.path} has neither Shares.csv nor Articles/: is it a LinkedIn export?")
         for name in shares:
-            reader = csv.DictReader(io.StringIO(archive.read_text(name)))
-            for number, row in enumerate(reader, start=2):
-                commentary = row.get("ShareCommentary") or ""
-                if not commentary.strip():
-                    log.debug("skipping reshare without text at %s:%d", name, number)
-                    continue
-                yield self.guarded(f"{name}:{number}", lambda row=row, number=number: self._post(row, author, number))
+            yield from self._shares(archive, name, author)
         for name in articles:
             yield self.guarded(name, lambda name=name: self._article(archive, name, author))
+
+    def _shares(self, archive: ExportArchive, name: str, author: User) -> Iterator[ImportRecord]:
+        """One record per post row; a bad row is a skipped record, an unreadable file one error record."""
+        try:
+            rows = list(csv_rows(archive.read_text(name), name))
+        except CollectError as exc:  # the articles are still imported
+            yield ImportRecord(source=name, error=exc)
+            return
+        for row in rows:
+            source = f"{name}:{row.number}"
+            if isinstance(row, RowError):
+                yield ImportRecord(source=source, error=row.error, skipped=True)
+                continue
+            commentary = row.values.get("ShareCommentary") or ""
+            if not commentary.strip():
+                log.debug("skipping reshare without text at %s", source)
+                continue
+            yield self.guarded(source, lambda values=row.values, number=row.number: self._post(values, author, number))
 
     def _post(self, row: dict, author: User, number: int) -> Post:
         link = (row.get("ShareLink") or "").strip()

@@ -5,14 +5,13 @@ post's public link is `<base_url>/p/<slug>` when the export spec gives the publi
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 
 from llm_twin.crawlers.errors import CollectError
 from llm_twin.crawlers.html import html_to_markdown, parse_date
 from llm_twin.domain.documents import Article, User
 from llm_twin.importers.base import ExportArchive, Importer, ImportRecord
+from llm_twin.importers.csv_rows import RowError, csv_rows
 
 
 class SubstackExportImporter(Importer):
@@ -24,11 +23,16 @@ class SubstackExportImporter(Importer):
         if csv_name is None:
             raise CollectError("bad_export", f"{self.path} has no posts.csv: is it a Substack export?")
         prefix = csv_name[: -len("posts.csv")]
-        rows = list(csv.DictReader(io.StringIO(archive.read_text(csv_name))))
-        if rows and "post_id" not in rows[0]:
+        rows = list(csv_rows(archive.read_text(csv_name), csv_name))
+        good = [r for r in rows if not isinstance(r, RowError)]
+        if good and "post_id" not in good[0].values:
             raise CollectError("bad_export", f"{csv_name} has no post_id column")
         html_names = set(names)
-        for row in rows:
+        for parsed in rows:
+            if isinstance(parsed, RowError):
+                yield ImportRecord(source=f"{csv_name}:{parsed.number}", error=parsed.error, skipped=True)
+                continue
+            row = parsed.values
             post_id = (row.get("post_id") or "").strip()
             if not post_id:
                 continue

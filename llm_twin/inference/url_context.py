@@ -1,26 +1,28 @@
 """Ground a generation in a web page given with the request ("write a post based on this article").
 
-The page is fetched with a timeout and a size cap, cleaned to text, chunked, and its chunks most similar
-to the instruction are used as context beside the author's own content. The fetch refuses anything but
-http(s) and any host that resolves to a private, loopback, link-local or reserved address (checked again
-on every redirect) unless `allow_private` is set: a public service must not become a proxy into the
-network it runs in.
+The page is fetched through the project's one fetcher (`llm_twin.web`), cleaned to text, chunked, and its
+chunks most similar to the instruction are used as context beside the author's own content. The fetch
+refuses anything but http(s) and every host that resolves to a non-public address (loopback, private,
+link-local, carrier-grade NAT, IPv4-mapped / 6to4 / Teredo forms of those, cloud metadata...) unless
+`allow_private` (or `allowed_networks`) says otherwise; it connects to the address it checked (no DNS
+rebinding), checks every redirect hop the same way, and stops at a connect/read timeout, a total
+deadline and a size cap: a public service must not become a proxy into the network it runs in, nor be
+held by a slow server. A refused URL is a `UrlRejected` (400), any other failure a `UrlFetchFailed` (422).
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import re
-import socket
-from urllib.parse import urljoin, urlparse
 
 import numpy as np
-import requests
 
 from llm_twin.config.serving import UrlConfig
 from llm_twin.embedding import Embedder
 from llm_twin.rag.models import RetrievedChunk
+from llm_twin.web import AddressPolicy, Fetcher, FetchError, FetchLimits, parse_target, resolve_checked
+
+USER_AGENT = "llm-twin/0.1 (+grounding)"
 
 
 class UrlRejected(ValueError):
@@ -31,47 +33,36 @@ class UrlFetchFailed(RuntimeError):
     """The page could not be fetched or has no text: a 4xx/502 for the client."""
 
 
-def check_url(url: str, allow_private: bool = False) -> str:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise UrlRejected(f"only absolute http(s) URLs are allowed, got {url!r}")
-    if allow_private:
-        return url
+def _policy(allow_private: bool, allowed_networks: list[str] | tuple[str, ...] = ()) -> AddressPolicy:
+    return AddressPolicy.of(allow_private, allowed_networks, setting="serving.url.allow_private")
+
+
+def _mapped(exc: FetchError) -> UrlRejected | UrlFetchFailed:
+    return UrlRejected(exc.message) if exc.refused else UrlFetchFailed(f"{exc.reason}: {exc.message}")
+
+
+def check_url(url: str, allow_private: bool = False, allowed_networks: list[str] | tuple[str, ...] = ()) -> str:
+    """`url` if it may be fetched: absolute http(s), and every address of its host allowed."""
     try:
-        infos = socket.getaddrinfo(parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80))
-    except socket.gaierror as exc:
-        raise UrlFetchFailed(f"cannot resolve {parsed.hostname!r}: {exc}") from exc
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0].split("%")[0])
-        if addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved or addr.is_multicast or addr.is_unspecified:
-            raise UrlRejected(f"{parsed.hostname} resolves to a non-public address ({addr}); not allowed")
+        target = parse_target(url)
+        resolve_checked(target.host, target.port, _policy(allow_private, allowed_networks), timeout_s=10.0)
+    except FetchError as exc:
+        raise _mapped(exc) from exc
     return url
 
 
 def fetch(url: str, settings: UrlConfig) -> str:
     """Return the HTML/text of `url`, following at most `max_redirects` checked redirects."""
-    current = url
-    for _ in range(settings.max_redirects + 1):
-        check_url(current, settings.allow_private)
-        try:
-            resp = requests.get(current, timeout=settings.timeout_s, stream=True, allow_redirects=False,
-                                headers={"User-Agent": "llm-twin/0.1 (+grounding)"})
-        except requests.RequestException as exc:
-            raise UrlFetchFailed(f"fetching {current} failed: {exc}") from exc
-        if resp.is_redirect:
-            current = urljoin(current, resp.headers.get("Location", ""))
-            resp.close()
-            continue
-        if resp.status_code >= 400:
-            raise UrlFetchFailed(f"fetching {current} returned HTTP {resp.status_code}")
-        body = b""
-        for block in resp.iter_content(65536):
-            body += block
-            if len(body) > settings.max_bytes:
-                break
-        resp.close()
-        return body[: settings.max_bytes].decode(resp.encoding or "utf-8", errors="replace")
-    raise UrlFetchFailed(f"too many redirects from {url}")
+    fetcher = Fetcher(_policy(settings.allow_private, settings.allowed_networks),
+                      headers={"User-Agent": USER_AGENT, "Accept": "text/html,text/plain;q=0.9"})
+    limits = FetchLimits(connect_timeout_s=settings.timeout_s, read_timeout_s=settings.timeout_s,
+                         total_timeout_s=settings.total_timeout_s, max_bytes=settings.max_bytes,
+                         max_redirects=settings.max_redirects, content_types=tuple(settings.content_types),
+                         truncate=True)
+    try:
+        return fetcher.get(url, limits).text
+    except FetchError as exc:
+        raise _mapped(exc) from exc
 
 
 def clean_html(html: str) -> tuple[str, str]:

@@ -14,8 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from llm_twin.crawlers.config import CrawlConfig, RateLimitConfig, RetryConfig
+from llm_twin.config import CrawlConfig
+from llm_twin.connections import Connections
 from llm_twin.warehouse import Warehouse
+from tests.configs import configured
+
+# Local servers on chosen loopback addresses and a stub resolver for `.test` names (see tests/web/conftest.py).
+from tests.web.conftest import dns, servers, twin_servers  # noqa: F401
 
 PAGES = Path(__file__).parent / "pages"
 ROBOTS = "User-agent: *\nDisallow: /private/\n\nUser-agent: BadBot\nDisallow: /\n"
@@ -143,7 +148,8 @@ def site() -> Iterator[Site]:
 def crawl_config(site: Site) -> CrawlConfig:
     """Fast, bounded settings aimed at the local site (loopback allowed, near-zero backoff)."""
     netloc = site.base.split("://", 1)[1]
-    return CrawlConfig(
+    return configured(
+        "crawl",
         user_agent="LLMTwinBot-test/0.1 (+https://example.invalid/bot)",
         connect_timeout_s=1.0,
         read_timeout_s=0.5,
@@ -151,8 +157,8 @@ def crawl_config(site: Site) -> CrawlConfig:
         max_body_bytes=100_000,
         max_redirects=3,
         allow_private_addresses=True,
-        retries=RetryConfig(max_attempts=2, backoff_base_s=0.05, backoff_max_s=0.1, retry_after_max_s=5),
-        rate_limit=RateLimitConfig(min_interval_s=0.0),
+        retries={"max_attempts": 2, "backoff_base_s": 0.05, "backoff_max_s": 0.1, "retry_after_max_s": 5},
+        rate_limit={"min_interval_s": 0.0, "per_domain": {}},
         crawlers={
             f"{netloc}/medium": "medium",
             f"{netloc}/substack": "substack",
@@ -164,9 +170,9 @@ def crawl_config(site: Site) -> CrawlConfig:
 
 
 @pytest.fixture()
-def warehouse(mongo_uri: str) -> Iterator[Warehouse]:
+def warehouse(connections: Connections) -> Iterator[Warehouse]:
     """A warehouse on the shared nx-27017 server, in a database of its own."""
-    wh = Warehouse(mongo_uri, f"etl_{uuid.uuid4().hex[:10]}", timeout_s=10)
+    wh = Warehouse(connections.replace(mongo_database=f"etl_{uuid.uuid4().hex[:10]}"))
     yield wh
     wh.client.drop_database(wh.db.name)
     wh.close()

@@ -3,15 +3,16 @@ that write nothing."""
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-from llm_twin.collection import AuthorConfig, ItemStatus, NothingCollectedError, collect_author
-from llm_twin.crawlers import CrawlConfig
-from llm_twin.paths import PROJECT_ROOT
+from llm_twin.collection import ItemStatus, NothingCollectedError, collect_author
+from llm_twin.config import AuthorConfig, load_group
+from tests.configs import author as author_config
+from tests.configs import configured
 
 GOOD = {
     "/medium/@maya.lindqvist/why-your-vector-index-forgets-things-3f9c2a1b7d4e": ("medium", "articles"),
@@ -44,7 +45,7 @@ def test_mixed_run_reports_each_failure_and_stores_the_rest(site, crawl_config, 
     code = tmp_path / "code"
     (code / "pkg").mkdir(parents=True)
     (code / "pkg" / "metrics.py").write_text("def recall(a, b):\n    return len(set(a) & set(b)) / len(b)\n")
-    author = AuthorConfig(
+    author = author_config(
         full_name="Maya Lindqvist",
         links=[site.url(p) for p in [*GOOD, *BAD]],
         exports=[{"kind": "markdown", "path": str(notes)}, {"kind": "medium", "path": str(tmp_path / "missing.zip")}],
@@ -88,7 +89,7 @@ def test_mixed_run_reports_each_failure_and_stores_the_rest(site, crawl_config, 
 
 
 def test_nothing_collected_fails_and_writes_nothing(site, crawl_config, warehouse):
-    author = AuthorConfig(full_name="Maya Lindqvist", links=[site.url("/blog/missing"), site.url("/files/report.pdf")])
+    author = author_config(full_name="Maya Lindqvist", links=[site.url("/blog/missing"), site.url("/files/report.pdf")])
     with pytest.raises(NothingCollectedError) as err:
         collect_author(author, crawl_config, warehouse, progress=False)
     assert "http_404" in str(err.value) and "content_type" in str(err.value)
@@ -97,15 +98,15 @@ def test_nothing_collected_fails_and_writes_nothing(site, crawl_config, warehous
 
 def test_unknown_domain_falls_back_to_generic(site, crawl_config, warehouse):
     config = crawl_config.model_copy(update={"crawlers": {}})  # no dedicated crawler for anything
-    author = AuthorConfig(full_name="Maya Lindqvist", links=[site.url("/blog/backpressure-is-a-feature")])
+    author = author_config(full_name="Maya Lindqvist", links=[site.url("/blog/backpressure-is-a-feature")])
     report = collect_author(author, config, warehouse, progress=False)
     assert report.items[0].crawler == "generic" and report.items[0].status is ItemStatus.NEW
 
 
 def test_sample_author_offline(warehouse, twin_home):
     """The bundled sample author: 30 posts, 15 articles, 2 repositories; a second run adds nothing."""
-    author = AuthorConfig.from_config(yaml.safe_load((PROJECT_ROOT / "conf/author/sample.yaml").read_text()))
-    crawl = CrawlConfig.from_config(yaml.safe_load((PROJECT_ROOT / "conf/crawl/default.yaml").read_text()))
+    author = load_group("author", ["author=sample"], schema=AuthorConfig)
+    crawl = configured("crawl")
     first = collect_author(author, crawl, warehouse, progress=False)
     assert first.counts() == {"new": 47, "updated": 0, "unchanged": 0, "failed": 0}, first.summary_table()
     assert warehouse.counts() == {"articles": 15, "posts": 30, "repositories": 2}
@@ -121,3 +122,32 @@ def test_sample_author_offline(warehouse, twin_home):
         assert 400 <= len(doc.content["text"].split()) <= 900, doc.link
         assert doc.published_at is not None and doc.content["title"]
     assert shutil.which("git")
+
+
+def test_skipped_rows_are_reported_and_the_rest_is_imported(warehouse, tmp_path):
+    """One oversized CSV cell: that row is skipped (named in the report and the summary), the others stored."""
+    from llm_twin.collection import CollectionReport, collect_part
+
+    root = tmp_path / "linkedin"
+    root.mkdir()
+    with open(root / "Shares.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Date", "ShareLink", "ShareCommentary", "SharedUrl", "MediaUrl", "Visibility"])
+        for n, text in enumerate(["A post about queues.", "y" * 300_000, "A post about retries."], start=1):
+            writer.writerow([f"2025-04-0{n} 10:00:00", f"https://www.linkedin.com/feed/update/urn:li:share:{n}", text,
+                             "", "", "PUBLIC"])
+    author_cfg = author_config(full_name="Maya Lindqvist", exports=[{"kind": "linkedin", "path": str(root)}])
+    user = warehouse.get_or_create_user(author_cfg.full_name)
+    part = collect_part("exports", author_cfg, user, configured("crawl"), warehouse, progress=False)
+    assert part.counts() == {"new": 2, "updated": 0, "unchanged": 0, "failed": 0}
+    assert len(part.skipped) == 1 and part.skipped[0].source.endswith("Shares.csv:3")
+    # as the etl pipeline's steps do: each part crosses a step boundary as JSON, then the parts are merged
+    merged = CollectionReport.model_validate(part.model_dump(mode="json")).merge(
+        CollectionReport(author=user.full_name, author_id=user.id))
+    summary = merged.metadata()["skipped"]
+    assert summary["count"] == 1 and summary["reasons"] == {"bad_row": 1}
+    assert "Shares.csv row 3" in summary["examples"][0] and "300000 characters" in summary["examples"][0]
+    table = merged.summary_table()
+    assert "skipped (unparseable input, the rest of each export was imported): 1" in table
+    assert "[bad_row]" in table and "failed: 0" in table
+    assert warehouse.counts(user.id)["posts"] == 2

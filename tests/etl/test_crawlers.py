@@ -7,7 +7,9 @@ import time
 
 import pytest
 
-from llm_twin.crawlers import CollectError, CrawlConfig, CrawlerRegistry
+from llm_twin.config import CrawlConfig
+from llm_twin.crawlers import CollectError, CrawlerRegistry
+from tests.configs import configured
 from llm_twin.crawlers.http import HttpClient, RateLimiter, parse_retry_after
 from llm_twin.domain.documents import Article, DataType, Post, User
 
@@ -130,12 +132,12 @@ def test_bad_inputs_name_their_cause(site, crawl_config, path, reason, words):
 
 def test_private_addresses_refused_by_default(site):
     with pytest.raises(CollectError) as err:
-        crawl(CrawlConfig(), site.url("/blog/backpressure-is-a-feature"))
+        crawl(configured("crawl"), site.url("/blog/backpressure-is-a-feature"))
     assert err.value.reason == "private_address" and "allow_private_addresses" in err.value.message
 
 
 def test_domain_map_and_fallback():
-    registry = CrawlerRegistry(CrawlConfig(crawlers={"medium.com": "medium", "towardsdatascience.com": "medium",
+    registry = CrawlerRegistry(configured("crawl", crawlers={"medium.com": "medium", "towardsdatascience.com": "medium",
                                                      "example.com/blog": "substack"}))
     assert registry.name_for("https://maya.medium.com/x") == "medium"
     assert registry.name_for("https://towardsdatascience.com/x") == "medium"
@@ -143,7 +145,7 @@ def test_domain_map_and_fallback():
     assert registry.name_for("https://example.com/about") == "generic"
     assert registry.name_for("https://unknown.org/post") == "generic"
     with pytest.raises(ValueError, match="unknown crawler"):
-        CrawlerRegistry(CrawlConfig(crawlers={"x.com": "nope"}))
+        CrawlerRegistry(configured("crawl", crawlers={"x.com": "nope"}))
 
 
 def test_rate_limiter_spaces_requests_per_host():

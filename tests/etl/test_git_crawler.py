@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from llm_twin.collection.local_repos import make_git_repository
-from llm_twin.crawlers import CollectError, CrawlConfig, CrawlerRegistry
-from llm_twin.crawlers.config import GitConfig
+from llm_twin.config import CrawlConfig
+from llm_twin.crawlers import CollectError, CrawlerRegistry
+from tests.configs import configured
 from llm_twin.domain.documents import Repository, User
+from tests.web.conftest import INTERNAL, PUBLIC, redirect
 
 AUTHOR = User(first_name="Maya", last_name="Lindqvist")
 
 
 @pytest.fixture()
-def repo(tmp_path: Path) -> Path:
+def repo(tmp_path: Path, twin_home: Path) -> Path:
+    """A mirror folder under the project's repos folder (`file://` clones are allowed only there)."""
     src = tmp_path / "src"
     files = {
         "README.md": "# tiny\n\nPoint-in-time joins.\n",
@@ -36,10 +43,11 @@ def repo(tmp_path: Path) -> Path:
     (src / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     (src / "data.dat").write_bytes(b"abc\x00def")
     (src / "latin1.txt").write_bytes("café".encode("latin-1"))
-    dest = make_git_repository(src, tmp_path / "mirror" / "maya" / "tiny.git")
+    mirror = twin_home / "repos" / f"mirror-{uuid.uuid4().hex[:8]}"
+    dest = make_git_repository(src, mirror / "maya" / "tiny.git")
     (dest / "README.md").write_text("# tiny\n\nSecond commit.\n")  # a second commit: the clone must be shallow
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "second"], cwd=dest, check=True)
-    return tmp_path / "mirror"
+    return mirror
 
 
 def crawl(config: CrawlConfig, link: str) -> Repository:
@@ -48,7 +56,7 @@ def crawl(config: CrawlConfig, link: str) -> Repository:
 
 
 def test_github_link_cloned_through_rewrite(repo: Path):
-    config = CrawlConfig(git=GitConfig(max_file_bytes=4_000, url_rewrites={"https://github.com/": repo.as_uri() + "/"}))
+    config = configured("crawl", git=dict(max_file_bytes=4_000, url_rewrites={"https://github.com/": repo.as_uri() + "/"}))
     doc = crawl(config, "https://github.com/maya/tiny")
     assert isinstance(doc, Repository) and doc.platform == "github" and doc.name == "tiny"
     assert doc.link == "https://github.com/maya/tiny"
@@ -59,7 +67,7 @@ def test_github_link_cloned_through_rewrite(repo: Path):
 
 
 def test_shallow_clone(repo: Path, tmp_path: Path):
-    crawler = CrawlerRegistry(CrawlConfig()).get("file:///x.git")
+    crawler = CrawlerRegistry(configured("crawl")).get("file:///x.git")
     target = tmp_path / "clone"
     crawler.clone((repo / "maya" / "tiny.git").as_uri(), target)
     count = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=target, capture_output=True, text=True,
@@ -68,8 +76,132 @@ def test_shallow_clone(repo: Path, tmp_path: Path):
 
 
 def test_file_link_and_clone_failure(repo: Path, tmp_path: Path):
-    doc = crawl(CrawlConfig(), (repo / "maya" / "tiny.git").as_uri())
+    doc = crawl(configured("crawl"), (repo / "maya" / "tiny.git").as_uri())
     assert doc.platform == "git" and doc.name == "tiny" and "tiny/join.py" in doc.content
     with pytest.raises(CollectError) as err:
-        crawl(CrawlConfig(), (tmp_path / "no-such-repo").as_uri())
+        crawl(configured("crawl"), (repo / "no-such-repo").as_uri())
     assert err.value.reason == "clone_failed"
+
+
+# ---- the clone policy -----------------------------------------------------------------------------------------
+class GitHttpBackend:
+    """Smart-HTTP git server: `git http-backend` (CGI) behind an http.server in a thread."""
+
+    def __init__(self, host: str, project_root: Path) -> None:
+        self.hits: list[str] = []
+        backend = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._cgi(b"")
+
+            def do_POST(self) -> None:
+                self._cgi(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+            def _cgi(self, body: bytes) -> None:
+                backend.hits.append(self.path)
+                path, _, query = self.path.partition("?")
+                env = {"PATH": os.environ["PATH"], "GIT_PROJECT_ROOT": str(project_root), "GIT_HTTP_EXPORT_ALL": "1",
+                       "REQUEST_METHOD": self.command, "PATH_INFO": path, "QUERY_STRING": query,
+                       "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
+                       "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
+                       "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""), "REMOTE_ADDR": "127.0.0.1"}
+                out = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True,
+                                     check=False).stdout
+                head, _, payload = out.partition(b"\r\n\r\n")
+                headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n") if ": " in line)
+                status = int(headers.pop("Status", "200 OK").split()[0])
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+HTTP_OK = {"protocols": ["https", "http", "file"]}
+
+
+def test_file_clone_outside_the_repos_folder_is_refused(repo: Path, tmp_path: Path, twin_home: Path):
+    outside = make_git_repository(repo / "maya" / "tiny.git", tmp_path / "elsewhere" / "tiny.git")
+    link = (twin_home / "repos" / f"link-{uuid.uuid4().hex[:6]}")
+    link.symlink_to(outside, target_is_directory=True)  # inside by name, outside in fact
+    for url in (outside.as_uri(), link.as_uri(), "file:///etc/../" + str(outside).lstrip("/"),
+                f"file://otherhost{outside}"):
+        with pytest.raises(CollectError) as err:
+            crawl(configured("crawl"), url)
+        assert err.value.reason == "refused_path" and "repos folder" in err.value.message, url
+    config = configured("crawl", git=dict(url_rewrites={"https://github.com/": outside.parent.as_uri() + "/"}))
+    with pytest.raises(CollectError) as err:  # a rewrite cannot lead outside either
+        crawl(config, "https://github.com/maya/tiny")
+    assert err.value.reason == "refused_path"
+
+
+@pytest.mark.parametrize(("url", "reason"), [
+    ("http://127.0.0.1:9/maya/tiny.git", "refused_protocol"),  # http is opt-in
+    ("ssh://git@git.example.test/maya/tiny.git", "refused_protocol"),
+    ("git://git.example.test/maya/tiny.git", "refused_protocol"),
+    ("https://127.0.0.1:9/maya/tiny.git", "private_address"),
+    ("https://[::ffff:169.254.169.254]/maya/tiny.git", "private_address"),
+    ("https://internal.test/maya/tiny.git", "private_address"),
+])
+def test_clone_url_policy(url, reason, dns):
+    dns.set("internal.test", ["10.0.0.8"])
+    with pytest.raises(CollectError) as err:
+        crawl(configured("crawl"), url)
+    assert err.value.reason == reason, err.value
+
+
+def test_clone_redirect_is_refused(servers):
+    target = servers("127.0.0.1")
+    site = servers("127.0.0.1")
+    site.routes["/maya/tiny.git/info/refs"] = redirect(target.url("/maya/tiny.git/info/refs"), 301)
+    config = configured("crawl", allow_private_addresses=True, git=HTTP_OK)
+    with pytest.raises(CollectError) as err:
+        crawl(config, site.url("/maya/tiny.git"))
+    assert err.value.reason == "redirect_refused" and "301" in err.value.message
+    assert site.total_hits == 1 and target.total_hits == 0
+
+
+def test_clone_is_pinned_to_the_checked_address_and_hides_the_token(repo: Path, dns):
+    """The name resolves only through the crawler's (stub) resolver, public first and 127.0.0.1 after: git
+    can only reach the server through the pinned address, and never asks for the name itself."""
+    server = GitHttpBackend(PUBLIC, repo)
+    try:
+        dns.set("git.rebind.test", [PUBLIC], [INTERNAL])
+        config = configured("crawl", allowed_networks=[f"{PUBLIC}/32"], git=HTTP_OK)
+        link = f"http://maya:s3cr3t-token@git.rebind.test:{server.port}/maya/tiny.git"
+        doc = crawl(config, link)
+        assert doc.name == "tiny" and "tiny/join.py" in doc.content
+        assert doc.link == f"http://git.rebind.test:{server.port}/maya/tiny.git"  # no token in the warehouse
+        assert dns.lookups["git.rebind.test"] == 1 and server.hits
+        dns.set("git.rebind.test", [PUBLIC])
+        with pytest.raises(CollectError) as err:
+            crawl(config, link.replace("tiny.git", "missing.git"))
+        assert err.value.reason == "clone_failed"
+        assert "s3cr3t" not in str(err.value) and "***@git.rebind.test" in str(err.value)
+    finally:
+        server.close()
+
+
+def test_a_folder_that_is_a_git_repository_is_published_under_the_repos_folder(repo: Path, tmp_path: Path,
+                                                                                twin_home: Path):
+    from llm_twin.collection.local_repos import publish_local_repository
+
+    outside = make_git_repository(repo / "maya" / "tiny.git", tmp_path / "work" / "tiny")
+    url = publish_local_repository(outside, twin_home / "repos")
+    assert Path(url.removeprefix("file://")).is_relative_to(twin_home / "repos")
+    doc = crawl(configured("crawl"), url)
+    assert doc.content["README.md"] == "# tiny\n\nSecond commit.\n"

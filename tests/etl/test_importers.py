@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 
 from llm_twin.crawlers import CollectError
 from llm_twin.domain.documents import Article, Post, User
-from llm_twin.importers import ExportSpec, importer_for
+from llm_twin.config import ExportSpec
+from llm_twin.importers import ExportArchive, importer_for
 
 AUTHOR = User(first_name="Maya", last_name="Lindqvist")
 
@@ -168,3 +170,135 @@ def test_missing_or_wrong_export(tmp_path: Path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(CollectError, match="posts.csv"):
         records("substack", tmp_path / "empty")
+
+
+# ---- bounded archives and bad rows ----------------------------------------------------------------------------
+def _understate_size(path: Path, member: str, declared: int) -> None:
+    """Rewrite a member's uncompressed size in both zip headers (local and central directory)."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(member)
+    name = member.encode()
+    local = info.header_offset
+    assert data[local:local + 4] == b"PK\x03\x04"
+    data[local + 22:local + 26] = declared.to_bytes(4, "little")
+    central = data.index(b"PK\x01\x02")  # central directory entries: name at offset 46
+    while data[central + 46:central + 46 + len(name)] != name:
+        central = data.index(b"PK\x01\x02", central + 4)
+    data[central + 24:central + 28] = declared.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+
+
+def _medium_zip(tmp_path: Path, extra: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> Path:
+    target = tmp_path / "medium.zip"
+    with zipfile.ZipFile(target, "w", compression=compression) as archive:
+        archive.writestr("posts/2025-05-20_Backfills-0a1b.html", MEDIUM_POST)
+        for name, data in extra.items():
+            archive.writestr(name, data)
+    return target
+
+
+def _peak_memory(fn):
+    tracemalloc.start()
+    try:
+        result = fn()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_highly_compressible_member_is_refused_by_ratio(tmp_path: Path):
+    export = _medium_zip(tmp_path, {"posts/2025-01-01_Bomb-9f.html": b"<p>" + b"a" * 15_000_000 + b"</p>"})
+    recs, peak = _peak_memory(lambda: records("medium", export))
+    good = [r for r in recs if r.document]
+    bomb = next(r for r in recs if r.error)
+    assert len(good) == 1  # the rest of the export is imported
+    assert bomb.error.reason == "zip_bomb" and "Bomb-9f" in bomb.source and "100x" in bomb.error.message
+    assert peak < 5_000_000, peak
+
+
+def test_member_whose_header_understates_its_size_is_refused_without_reading_it_all(tmp_path: Path):
+    """50 MB of zeros compress to ~50 KB; the header says 2 KB, so size and ratio checks on the header pass.
+    The reader stops at the real data's first chunk and reports the mismatch; memory stays small."""
+    member = "posts/2025-01-02_Liar-7e.html"
+    export = _medium_zip(tmp_path, {member: b"\0" * 50_000_000})
+    _understate_size(export, member, 2_000)
+    assert export.stat().st_size < 200_000
+    recs, peak = _peak_memory(lambda: records("medium", export))
+    liar = next(r for r in recs if r.error)
+    assert liar.error.reason == "bad_member" and "declared size 2000 bytes" in liar.error.message
+    assert len([r for r in recs if r.document]) == 1
+    assert peak < 5_000_000, peak
+
+
+def test_real_size_limit_member_count_and_methods(tmp_path: Path):
+    from llm_twin.importers.base import ArchiveLimits
+
+    export = _medium_zip(tmp_path, {f"posts/2025-01-{i:02d}_Post-{i}.html": MEDIUM_POST.encode() for i in range(1, 12)})
+    with pytest.raises(CollectError, match="over the 10 limit"):
+        ExportArchive(export, ArchiveLimits(max_members=10))
+    small = ArchiveLimits(max_member_bytes=1_000, ratio_grace_bytes=0, max_ratio=1e9)
+    with ExportArchive(export, small) as archive, pytest.raises(CollectError) as err:
+        archive.read("posts/2025-05-20_Backfills-0a1b.html")
+    assert err.value.reason == "too_large"
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "big.md").write_bytes(b"x" * 5_000)
+    with ExportArchive(folder, small) as archive, pytest.raises(CollectError) as err:
+        archive.read("big.md")
+    assert err.value.reason == "too_large"
+    (tmp_path / "bz").mkdir()
+    bz = _medium_zip(tmp_path / "bz", {}, zipfile.ZIP_BZIP2)
+    with ExportArchive(bz) as archive, pytest.raises(CollectError) as err:
+        archive.read("posts/2025-05-20_Backfills-0a1b.html")
+    assert err.value.reason == "bad_member" and "compression method" in err.value.message
+
+
+def _linkedin_export(root: Path, rows: list[list[str]]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / "Shares.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Date", "ShareLink", "ShareCommentary", "SharedUrl", "MediaUrl", "Visibility"])
+        writer.writerows(rows)
+    return root
+
+
+def share(n: int, text: str) -> list[str]:
+    return [f"2025-04-{n:02d}10:00:00", f"https://www.linkedin.com/feed/update/urn%3Ali%3Ashare%3A{n}", text, "", "",
+            "PUBLIC"]
+
+
+def test_oversized_csv_cell_skips_that_row_and_imports_the_rest(tmp_path: Path):
+    export = _linkedin_export(tmp_path / "linkedin", [
+        share(1, "First post about queues.\nWith a second line."),
+        share(2, "x" * 200_000),  # over csv.field_size_limit (131072): used to abort the whole file
+        share(3, "Third post, after the huge one."),
+    ])
+    with open(export / "Shares.csv", "a", newline="") as f:
+        f.write('2025-04-04 10:00:00,https://www.linkedin.com/x,"text",,,PUBLIC,surplus,fields\n')  # malformed
+        csv.writer(f).writerow(share(5, "Fifth post."))
+    recs = records("linkedin", zip_folder(export, tmp_path / "linkedin.zip"))
+    posts = [r.document.content["text"] for r in recs if r.document]
+    skipped = [r for r in recs if r.skipped]
+    assert posts == ["First post about queues.\nWith a second line.", "Third post, after the huge one.", "Fifth post."]
+    assert [r.source for r in skipped] == ["Shares.csv:3", "Shares.csv:5"]
+    assert all(r.error.reason == "bad_row" for r in skipped)
+    assert "Shares.csv row 3" in skipped[0].error.message and "'ShareCommentary' has 200000 characters" in (
+        skipped[0].error.message)
+    assert "has 8 fields, the header has 6" in skipped[1].error.message
+
+
+def test_substack_bad_row_is_skipped(tmp_path: Path):
+    root = tmp_path / "substack"
+    (root / "posts").mkdir(parents=True)
+    with open(root / "posts.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["post_id", "post_date", "is_published", "type", "title", "subtitle"])
+        writer.writerow(["1.one", "2025-05-08", "true", "newsletter", "One", ""])
+        writer.writerow(["2.two", "2025-05-09", "true", "newsletter", "T" * 140_000, ""])
+        writer.writerow(["3.three", "2025-05-10", "true", "newsletter", "Three", ""])
+    for slug in ("1.one", "2.two", "3.three"):
+        (root / "posts" / f"{slug}.html").write_text(f"<p>{slug} body</p>")
+    recs = records("substack", root)
+    assert [r.document.content["title"] for r in recs if r.document] == ["One", "Three"]
+    assert [(r.source, r.error.reason) for r in recs if r.skipped] == [("posts.csv:3", "bad_row")]
