@@ -30,13 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-import pymongo  # noqa: E402
 
+from llm_twin.config import compose  # noqa: E402
 from llm_twin.domain.documents import Article, Document, Post, Repository  # noqa: E402
-from llm_twin.features.embedding import get_embedder  # noqa: E402
+from llm_twin.embedding import get_embedder  # noqa: E402
 from llm_twin.features.processing import FeatureBuilder  # noqa: E402
-from llm_twin.streaming.app import run_stream  # noqa: E402
-from llm_twin.streaming.settings import StreamSettings  # noqa: E402
+from llm_twin.streaming.app import StreamSetup, run_stream  # noqa: E402
 
 AUTHOR = {"author_id": "bench", "author_full_name": "Bench Author"}
 WORDS = (
@@ -78,22 +77,20 @@ def main() -> None:
 
     suffix = uuid.uuid4().hex[:8]
     workdir = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
-    settings = StreamSettings.compose(overrides=args.overrides)
-    settings = settings.model_copy(
-        update={
-            "connections": settings.connections.model_copy(
-                update={"mongo_database": f"bench_{suffix}", "qdrant_path": workdir / "qdrant"}
-            ),
-            "features": settings.features.with_names(f"bench.{suffix}"),
-        }
-    )
+    names = [f"cdc.{key}={value}.bench.{suffix}" for key, value in (
+        ("exchange", "llm_twin.changes"), ("queue", "llm_twin.features"), ("dead_letter_exchange", "llm_twin.dlx"),
+        ("dead_letter_queue", "llm_twin.features.dead"), ("watcher_name", "features"))]
+    names += [f"stream.topic=llm_twin.changes.bench.{suffix}", f"stream.consumer_group=llm_twin-bench-{suffix}"]
+    overrides = [*args.overrides, f"infra.mongo_database=bench_{suffix}", f"infra.qdrant_path={workdir / 'qdrant'}",
+                 *names]
+    settings = StreamSetup.of(compose(overrides))
     if not args.no_start:
         from llm_twin.infra.services import LocalServices
         from llm_twin.paths import twin_home
 
         LocalServices(settings.connections, twin_home()).start(["mongo", "rabbitmq", "kafka"])
 
-    db = pymongo.MongoClient(settings.connections.mongo_uri)[settings.connections.mongo_database]
+    db = settings.connections.mongo_client()[settings.connections.mongo_database]
     builder = FeatureBuilder(settings.features, settings.embedding)
     warmup = make_documents(args.warmup_docs, seed=1)
     burst = make_documents(args.n, seed=2)
@@ -145,9 +142,8 @@ def main() -> None:
         finally:
             app_ref["app"].stop()  # type: ignore[attr-defined]
 
-    settings_file = settings.dump(workdir / "settings.json")
     watcher = subprocess.Popen(
-        [sys.executable, "-m", "llm_twin.cdc.watch", "--settings", str(settings_file)],
+        [sys.executable, "-m", "llm_twin.cdc", *overrides],
         cwd=ROOT, stdout=open(workdir / "watch.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     driver = threading.Thread(target=drive, daemon=True)
@@ -157,7 +153,7 @@ def main() -> None:
         driver.start()
 
     try:
-        report = run_stream(settings, bounded=False, on_written=on_written, on_ready=on_ready)
+        report = run_stream(settings, on_written=on_written, on_ready=on_ready)
     finally:
         os.killpg(watcher.pid, signal.SIGTERM)
         watcher.wait(30)

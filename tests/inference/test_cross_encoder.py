@@ -9,14 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from omegaconf import OmegaConf
 from qdrant_client import QdrantClient
 
-from llm_twin.paths import CONF_DIR
 from llm_twin.rag.models import RetrievalRequest
 from llm_twin.rag.retriever import ContextRetriever
-from llm_twin.rag.settings import RetrievalSettings
-from tests.inference.conftest import AUTHOR, OTHER
+from llm_twin.config import RetrievalConfig
+from tests.inference.conftest import AUTHOR, OTHER, retrieval_config
 
 QUERY = "write a post about vector databases and filtering"
 
@@ -50,15 +48,10 @@ def client(sample_index, tmp_path):
     client.close()
 
 
-def _settings(mode: str, cross_encoder: str | None = None) -> RetrievalSettings:
-    cfg = OmegaConf.load(CONF_DIR / "retrieval" / "default.yaml")
-    cfg.default_author = AUTHOR  # the shipped YAML interpolates ${author.full_name}
-    cfg.expand_to_n = 1
-    cfg.top_k = 10
-    cfg.context_token_budget = 10_000  # keep every chunk: this test is about the order
-    cfg.rerank.mode = mode
-    cfg.rerank.cross_encoder = cross_encoder
-    return RetrievalSettings.from_config(cfg)
+def _settings(mode: str, cross_encoder: str | None = None) -> RetrievalConfig:
+    # context_token_budget: keep every chunk, this test is about the order
+    return retrieval_config(expand_to_n=1, top_k=10, context_token_budget=10_000,
+                            rerank={"mode": mode, "cross_encoder": cross_encoder})
 
 
 def test_cross_encoder_scores_decide_the_order(client, embedder, tiny_cross_encoder):

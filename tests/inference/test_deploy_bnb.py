@@ -17,24 +17,22 @@ def test_transformers_bnb_deploy_packages_hf_folder_and_serves(base_model_dir: P
     from llm_twin.inference.deploy import ResolvedModel, prepare_served_model
     from llm_twin.inference.engine import TwinEngine
     from llm_twin.inference.export import REPORT_FILE, SERVED_HF_DIR
-    from llm_twin.inference.runtime import RuntimeConfig
-    from llm_twin.inference.settings import ServingSettings
-    from llm_twin.monitoring.traces import MonitoringSettings
+    from tests.configs import configured
+    from tests.inference.conftest import runtime_config
 
     monkeypatch.setenv("LLM_TWIN_HOME", str(tmp_path / "twin"))
-    serving = ServingSettings(backend="transformers_bnb", bnb_bits=4, n_ctx=512)
+    gpu_serving = {"backend": "transformers_bnb", "bnb_bits": 4, "n_ctx": 512}
+    serving = configured("serving", **gpu_serving)
     model = ResolvedModel(path=str(base_model_dir), version="gpu-1", source="base")
-    report = prepare_served_model(model, {"name": "mistral", "gguf_package": None}, serving, None, None)
+    mistral = configured("model", name="mistral", gguf_package=None, gguf_file=None)
+    report = prepare_served_model(model, mistral, serving, None, None)
 
     served_dir = Path(report.gguf_path).parent
     assert report.qtype == "bnb-4bit" and report.perplexity_ratio is None
     assert (served_dir / SERVED_HF_DIR / "config.json").is_file()
     assert json.loads((served_dir / REPORT_FILE).read_text())["model_version"] == "gpu-1"
 
-    from tests.inference.conftest import AUTHOR
-
-    runtime = RuntimeConfig(model_version="gpu-1", author=AUTHOR, serving=serving,
-                            monitoring=MonitoringSettings(sinks=["memory"]))
+    runtime = runtime_config("gpu-1", serving=gpu_serving)
     bundle = write_bundle(tmp_path / "bundle", served_dir, runtime, sample_index)
     assert (bundle / "model" / SERVED_HF_DIR / "model.safetensors").is_file()
 
@@ -52,9 +50,8 @@ def test_transformers_bnb_deploy_packages_hf_folder_and_serves(base_model_dir: P
 
 def test_bnb_bundle_without_hf_folder_is_refused(tmp_path: Path) -> None:
     from llm_twin.inference.bundle import write_bundle
-    from llm_twin.inference.runtime import RuntimeConfig
-    from llm_twin.inference.settings import ServingSettings
+    from tests.inference.conftest import runtime_config
 
-    runtime = RuntimeConfig(model_version="x", serving=ServingSettings(backend="transformers_bnb"))
+    runtime = runtime_config("x", serving={"backend": "transformers_bnb"})
     with pytest.raises(FileNotFoundError, match="hf is missing"):
         write_bundle(tmp_path / "b", tmp_path, runtime, None)

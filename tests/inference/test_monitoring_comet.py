@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import zipfile
 
-from llm_twin.monitoring.traces import CometTraceSink, MemorySink, MonitoringSettings, Trace, build_tracer
+from llm_twin.monitoring.traces import CometTraceSink, MemorySink, Trace, build_tracer
+from tests.configs import configured
 
 
 def _archive(directory) -> zipfile.ZipFile:
@@ -19,8 +20,8 @@ def test_comet_offline_archive_holds_the_traces(tmp_path, monkeypatch):
     monkeypatch.delenv("COMET_API_KEY", raising=False)  # offline
     monkeypatch.setenv("COMET_AUTO_LOG_ENV_DETAILS", "false")
     out = tmp_path / "comet"
-    settings = MonitoringSettings(sinks=["comet"], comet_project="llm-twin-test", comet_offline_dir=str(out),
-                                  store_prompt=False)
+    settings = configured("monitoring", sinks=["comet"], comet_project="llm-twin-test", comet_offline_dir=str(out),
+                          store_prompt=False)
     tracer = build_tracer(settings)
     assert [type(s) for s in tracer.sinks] == [CometTraceSink, MemorySink]  # MemorySink: /traces still answers
     traces = [

@@ -12,8 +12,7 @@ from llm_twin.rag.expansion import expand_query, split_identifiers
 from llm_twin.rag.models import RetrievalRequest
 from llm_twin.rag.retriever import ContextRetriever
 from llm_twin.rag.self_query import self_query
-from llm_twin.rag.settings import RetrievalSettings
-from tests.inference.conftest import AUTHOR, OTHER
+from tests.inference.conftest import AUTHOR, OTHER, retrieval_config
 
 
 @pytest.fixture()
@@ -21,7 +20,7 @@ def retriever(sample_index, embedder, tmp_path):
     path = tmp_path / "q"
     shutil.copytree(sample_index, path)
     client = QdrantClient(path=str(path))
-    yield ContextRetriever(client, RetrievalSettings(default_author=AUTHOR), embedder, known_authors=[AUTHOR, OTHER])
+    yield ContextRetriever(client, retrieval_config(), embedder, known_authors=[AUTHOR, OTHER])
     client.close()
 
 
@@ -69,11 +68,12 @@ def test_no_duplicates_and_budget(retriever):
 
 
 def test_code_query_is_code_aware(retriever):
-    meta = self_query(RetrievalRequest(query="how does retry_with_backoff() work?"), RetrievalSettings())
+    meta = self_query(RetrievalRequest(query="how does retry_with_backoff() work?"),
+                      retrieval_config(default_author=None))
     assert meta.is_code and meta.data_types[0] == "code"
     assert split_identifiers("retryWithBackoff_fn()") == "retry with backoff fn"
     assert "retry with backoff" in retriever.clients["code"].preprocess("retry_with_backoff()")
-    assert expand_query("getUser() in python", RetrievalSettings(expand_to_n=4), is_code=True)[1] == "get user in python"
+    assert expand_query("getUser() in python", retrieval_config(expand_to_n=4), is_code=True)[1] == "get user in python"
 
 
 def test_context_budget_truncates_first_chunk():
