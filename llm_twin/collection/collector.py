@@ -81,8 +81,8 @@ def collect_links(links: list[str], author: User, crawl: CrawlConfig, warehouse:
     return results
 
 
-def collect_exports(author_cfg: AuthorConfig, author: User, warehouse: Warehouse, root: Path = PROJECT_ROOT,
-                    progress: bool = True) -> tuple[list[ItemResult], list[SkippedEntry]]:
+def collect_exports(author_cfg: AuthorConfig, author: User, crawl: CrawlConfig, warehouse: Warehouse,
+                    root: Path = PROJECT_ROOT, progress: bool = True) -> tuple[list[ItemResult], list[SkippedEntry]]:
     """Import every configured export; each entry is stored or reported on its own, and input that could
     not be parsed at all (a malformed CSV row) is returned as skipped entries."""
     results: list[ItemResult] = []
@@ -92,7 +92,7 @@ def collect_exports(author_cfg: AuthorConfig, author: User, warehouse: Warehouse
         origin = f"export:{spec.kind}"
         started = time.monotonic()
         try:
-            for record in importer_for(spec, root).records(author):
+            for record in importer_for(spec, root, crawl.exports).records(author):
                 source = f"{origin}:{spec.path}/{record.source}"
                 if record.skipped and record.error is not None:
                     log.warning("skipped %s: %s", source, record.error)
@@ -149,7 +149,7 @@ def collect_author(author_cfg: AuthorConfig, crawl: CrawlConfig, warehouse: Ware
     author = warehouse.get_or_create_user(author_cfg.full_name)
     report = CollectionReport(author=author.full_name, author_id=author.id)
     report.items.extend(collect_links(author_cfg.links, author, crawl, warehouse, progress))
-    exported, report.skipped = collect_exports(author_cfg, author, warehouse, root, progress)
+    exported, report.skipped = collect_exports(author_cfg, author, crawl, warehouse, root, progress)
     report.items.extend(exported)
     report.items.extend(collect_repositories(author_cfg, author, crawl, warehouse, root, progress))
     report.duration_s = time.monotonic() - started
@@ -178,7 +178,7 @@ def collect_part(part: str, author_cfg: AuthorConfig, author: User, crawl: Crawl
     if part == "links":
         report.items = collect_links(author_cfg.links, author, crawl, warehouse, progress)
     elif part == "exports":
-        report.items, report.skipped = collect_exports(author_cfg, author, warehouse, root, progress)
+        report.items, report.skipped = collect_exports(author_cfg, author, crawl, warehouse, root, progress)
     elif part == "repositories":
         report.items = collect_repositories(author_cfg, author, crawl, warehouse, root, progress)
     else:

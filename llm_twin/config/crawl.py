@@ -58,6 +58,15 @@ class GitConfig(Schema):
     )
 
 
+class ExportLimitsConfig(Schema):
+    """Bounds of reading one platform export (a zip or a folder): a hostile archive cannot fill memory."""
+
+    max_member_bytes: int = Field(gt=0, description="real (decompressed) size of one file")
+    max_members: int = Field(gt=0, description="entries in a zip")
+    max_ratio: float = Field(gt=1, description="decompressed / compressed size of a zip member")
+    ratio_grace_bytes: int = Field(ge=0, description="small members may compress better than max_ratio")
+
+
 class CrawlConfig(Schema):
     user_agent: str = Field(min_length=1)
     connect_timeout_s: float = Field(gt=0)
@@ -76,6 +85,7 @@ class CrawlConfig(Schema):
     crawlers: dict[str, str] = Field(description="domain[:port][/path-prefix] -> crawler name")
     default_crawler: str
     git: GitConfig
+    exports: ExportLimitsConfig
 
     @field_validator("allowed_networks")
     @classmethod

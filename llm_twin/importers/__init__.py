@@ -4,6 +4,7 @@ when a site's markup changes): Medium, Substack, LinkedIn, and a folder of Markd
 from pathlib import Path
 
 from llm_twin.config.author import ExportSpec
+from llm_twin.config.crawl import ExportLimitsConfig
 from llm_twin.importers.base import ExportArchive, Importer, ImportRecord
 from llm_twin.importers.linkedin import LinkedInExportImporter
 from llm_twin.importers.markdown import MarkdownFolderImporter
@@ -18,9 +19,9 @@ IMPORTERS: dict[str, type[Importer]] = {
 }
 
 
-def importer_for(spec: ExportSpec, root: Path) -> Importer:
+def importer_for(spec: ExportSpec, root: Path, limits: ExportLimitsConfig) -> Importer:
     """The importer of an export spec; relative paths are resolved against `root` (the project root)."""
-    return IMPORTERS[spec.kind](spec, root)
+    return IMPORTERS[spec.kind](spec, root, limits)
 
 
 __all__ = ["IMPORTERS", "ExportArchive", "ImportRecord", "Importer", "importer_for"]

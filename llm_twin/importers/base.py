@@ -24,25 +24,15 @@ from zlib import error as zlib_error
 from pydantic import ValidationError
 
 from llm_twin.config.author import ExportSpec
+from llm_twin.config.crawl import ExportLimitsConfig
 from llm_twin.crawlers.errors import CollectError
 from llm_twin.domain.documents import Document, User
 
-MAX_MEMBER_BYTES = 20_000_000
 CHUNK = 65536
 READABLE_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
 
 
-@dataclass(frozen=True)
-class ArchiveLimits:
-    """Bounds of reading one export (zip or folder)."""
-
-    max_member_bytes: int = MAX_MEMBER_BYTES  # real (decompressed) size of one file
-    max_members: int = 10_000  # entries in a zip
-    max_ratio: float = 100.0  # decompressed / compressed size of a zip member
-    ratio_grace_bytes: int = 1_000_000  # small members may compress better than max_ratio
-
-
-def read_bounded(stream: BinaryIO, name: str, limits: ArchiveLimits, compressed_size: int | None = None) -> bytes:
+def read_bounded(stream: BinaryIO, name: str, limits: ExportLimitsConfig, compressed_size: int | None = None) -> bytes:
     """Read `stream` in chunks, refusing it as soon as the real size or compression ratio is too large."""
     out = bytearray()
     while True:
@@ -75,9 +65,9 @@ class ImportRecord:
 class ExportArchive:
     """Uniform, bounded read access to a folder or a zip file."""
 
-    def __init__(self, path: Path, limits: ArchiveLimits | None = None) -> None:
+    def __init__(self, path: Path, limits: ExportLimitsConfig) -> None:
         self.path = path
-        self.limits = limits or ArchiveLimits()
+        self.limits = limits
         self._zip: zipfile.ZipFile | None = None
         if not path.exists():
             raise CollectError("not_found", f"export {path} does not exist")
@@ -160,14 +150,15 @@ class Importer(ABC):
 
     kind: str = "base"
 
-    def __init__(self, spec: ExportSpec, root: Path) -> None:
+    def __init__(self, spec: ExportSpec, root: Path, limits: ExportLimitsConfig) -> None:
         self.spec = spec
+        self.limits = limits
         path = Path(spec.path)
         self.path = path if path.is_absolute() else (root / path)
 
     def records(self, author: User) -> Iterator[ImportRecord]:
         """All entries of the export; errors of the whole export (missing, unreadable) are raised."""
-        with ExportArchive(self.path) as archive:
+        with ExportArchive(self.path, self.limits) as archive:
             yield from self.read(archive, author)
 
     @abstractmethod

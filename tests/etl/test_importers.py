@@ -13,6 +13,15 @@ from llm_twin.crawlers import CollectError
 from llm_twin.domain.documents import Article, Post, User
 from llm_twin.config import ExportSpec
 from llm_twin.importers import ExportArchive, importer_for
+from tests.configs import configured
+
+LIMITS = configured("crawl").exports
+
+
+def export_limits(**changes):
+    """The configured export limits with some fields changed."""
+    return LIMITS.model_copy(update=changes)
+
 
 AUTHOR = User(first_name="Maya", last_name="Lindqvist")
 
@@ -43,7 +52,8 @@ def zip_folder(folder: Path, target: Path, prefix: str = "") -> Path:
 
 
 def records(kind: str, path: Path, **options):
-    return list(importer_for(ExportSpec(kind=kind, path=str(path), **options), Path("/")).records(AUTHOR))
+    spec = ExportSpec(kind=kind, path=str(path), **options)
+    return list(importer_for(spec, Path("/"), LIMITS).records(AUTHOR))
 
 
 @pytest.fixture()
@@ -232,12 +242,10 @@ def test_member_whose_header_understates_its_size_is_refused_without_reading_it_
 
 
 def test_real_size_limit_member_count_and_methods(tmp_path: Path):
-    from llm_twin.importers.base import ArchiveLimits
-
     export = _medium_zip(tmp_path, {f"posts/2025-01-{i:02d}_Post-{i}.html": MEDIUM_POST.encode() for i in range(1, 12)})
     with pytest.raises(CollectError, match="over the 10 limit"):
-        ExportArchive(export, ArchiveLimits(max_members=10))
-    small = ArchiveLimits(max_member_bytes=1_000, ratio_grace_bytes=0, max_ratio=1e9)
+        ExportArchive(export, export_limits(max_members=10))
+    small = export_limits(max_member_bytes=1_000, ratio_grace_bytes=0, max_ratio=1e9)
     with ExportArchive(export, small) as archive, pytest.raises(CollectError) as err:
         archive.read("posts/2025-05-20_Backfills-0a1b.html")
     assert err.value.reason == "too_large"
@@ -249,7 +257,7 @@ def test_real_size_limit_member_count_and_methods(tmp_path: Path):
     assert err.value.reason == "too_large"
     (tmp_path / "bz").mkdir()
     bz = _medium_zip(tmp_path / "bz", {}, zipfile.ZIP_BZIP2)
-    with ExportArchive(bz) as archive, pytest.raises(CollectError) as err:
+    with ExportArchive(bz, LIMITS) as archive, pytest.raises(CollectError) as err:
         archive.read("posts/2025-05-20_Backfills-0a1b.html")
     assert err.value.reason == "bad_member" and "compression method" in err.value.message
 
