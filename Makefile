@@ -42,8 +42,11 @@ services-stop: setup
 dashboard: setup
 	. $(VENV)/bin/activate && zenml login --local
 
+# ruff (style and bugs), mypy (types), import-linter (the package map's allowed import directions)
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 clean: services-stop
 	rm -rf .twin .zen
