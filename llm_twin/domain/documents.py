@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -33,7 +33,7 @@ class DataType(StrEnum):
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def content_hash(content: dict[str, Any]) -> str:
@@ -54,7 +54,7 @@ class User(BaseModel):
         return f"{self.first_name} {self.last_name}".strip()
 
     @classmethod
-    def from_full_name(cls, full_name: str) -> "User":
+    def from_full_name(cls, full_name: str) -> User:
         parts = full_name.strip().split()
         if not parts:
             raise ValueError("author full_name is empty: set `full_name` in conf/author/<name>.yaml")
@@ -85,7 +85,7 @@ class Document(BaseModel):
             raise ValueError("document content is empty")
         return value
 
-    def model_post_init(self, __context: Any) -> None:
+    def model_post_init(self, context: Any, /) -> None:
         if not self.content_hash:
             self.content_hash = content_hash(self.content)
 
@@ -95,7 +95,7 @@ class Document(BaseModel):
         return data
 
     @classmethod
-    def from_mongo(cls, data: dict[str, Any]) -> "Document":
+    def from_mongo(cls, data: dict[str, Any]) -> Document:
         data = dict(data)
         data["id"] = str(data.pop("_id"))
         return cls.model_validate(data)

@@ -61,7 +61,7 @@ def check_queue(connections: Connections) -> CheckResult:
         queue = channel.queue_declare(queue="", exclusive=True, auto_delete=True).method.queue
         body = uuid.uuid4().hex.encode()
         channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2), mandatory=True)
-        method, _, received = channel.basic_get(queue, auto_ack=True)
+        _, _, received = channel.basic_get(queue, auto_ack=True)
         if received != body:
             raise RuntimeError("RabbitMQ returned a different message than the one published")
     finally:

@@ -34,7 +34,7 @@ def get_model_version(version: str | int | None = "production", name: str = MODE
         raise ModelVersionNotFound(
             f"model {name!r} has no version {version!r}: run `python run.py pipeline=train`"
         ) from exc
-    except Exception as exc:  # noqa: BLE001 - zenml raises different types for missing stage/version
+    except Exception as exc:
         if "not found" in str(exc).lower() or "no model version" in str(exc).lower() or "does not exist" in str(exc).lower():
             raise ModelVersionNotFound(f"model {name!r} has no version {version!r}: {exc}") from exc
         raise
