@@ -3,8 +3,8 @@
 1. `resolve_model`: the merged twin of a Model Control Plane version (production by default), or the
    base model when no version exists yet and the config allows that fallback.
 2. `prepare_served_model`: GGUF export + quantization chosen by measurement on held-out author texts.
-3. `package`: bundle (GGUF, report, runtime.json, index snapshot on the local stack) → BentoML models →
-   bento; returns the command that serves it.
+3. `package`: Ollama Modelfile beside the GGUF, bundle (GGUF, report, runtime.json, Modelfile, index
+   snapshot on the local stack) → BentoML models → bento; returns the command that serves it.
 """
 
 from __future__ import annotations

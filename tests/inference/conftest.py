@@ -104,21 +104,22 @@ def service_bundle(tmp_path_factory, sample_index) -> Path:
     return write_bundle(tmp_path_factory.mktemp("bundle") / "b", served, runtime, sample_index)
 
 
-def load_service_module(bundle: Path):
-    """Import bentos/service.py serving `bundle` (env read at import, so import it fresh)."""
+def load_service_module(bundle: Path, **args: str):
+    """Import bentos/service.py serving `bundle`: the service's BentoML arguments are read at import, so
+    they are set first (as `bentoml serve --arg bundle_dir=...` does) and the module is imported fresh."""
     import importlib.util
-    import os
     import sys
+
+    from bentoml._internal.utils.args import set_arguments
 
     from llm_twin.paths import PROJECT_ROOT
 
-    os.environ["LLM_TWIN_BUNDLE_DIR"] = str(bundle)
+    set_arguments({"bundle_dir": str(bundle), **args})
     spec = importlib.util.spec_from_file_location("twin_bento_service", PROJECT_ROOT / "bentos" / "service.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["twin_bento_service"] = module
     spec.loader.exec_module(module)
     return module
-
 
 
 @pytest.fixture(scope="session")
