@@ -33,7 +33,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import Field
 
-from llm_twin.inference.access import ApiKeyMiddleware, check_bind
+from llm_twin.inference.access import ApiKeyMiddleware, UnsafeBind, check_bind
 from llm_twin.inference.api import GenerateRequest, GenerateResponse, InfoResponse, ReloadRequest, RetrieveResponse
 from llm_twin.inference.holder import SwapReport
 from llm_twin.inference.openai_api import (
@@ -158,7 +158,10 @@ class TwinService:
 
         ctx = click.get_current_context(silent=True)
         host = (ctx.params.get("host") if ctx is not None else None) or BentoMLContainer.http.host.get()
-        check_bind(str(host), ARGS.api_key_env)
+        try:
+            check_bind(str(host), ARGS.api_key_env)
+        except UnsafeBind as exc:  # the CLI prints a BentoMLException as one line and exits non-zero
+            raise BentoMLException(str(exc)) from None
 
     @bentoml.on_shutdown
     def shutdown(self) -> None:

@@ -89,13 +89,13 @@ class TextStream:
         if final:
             visible = visible.rstrip()
         else:
-            hold = len(visible) - len(visible.rstrip())
+            hold = 0
             for stop in self.stops:
                 for k in range(min(len(stop) - 1, len(visible)), 0, -1):
                     if visible.endswith(stop[:k]):
                         hold = max(hold, k)
                         break
-            visible = visible[: len(visible) - hold]
+            visible = visible[: len(visible) - hold].rstrip()
         delta = visible[self._sent:] if len(visible) > self._sent else ""
         self._sent = max(self._sent, len(visible))
         self.text += delta

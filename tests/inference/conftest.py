@@ -97,8 +97,9 @@ def service_bundle(tmp_path_factory, sample_index) -> Path:
     from llm_twin.inference.generator import GenerationParams
     from llm_twin.inference.settings import ServingSettings
 
-    # A short time limit keeps fuzzing /generate (up to 1024 new tokens per case) fast.
-    serving = ServingSettings(generation=GenerationParams(time_limit_s=3.0))
+    # A short time limit keeps fuzzing /generate (up to 1024 new tokens per case) fast, yet leaves room for
+    # the prompt (~400 tokens, evaluated within the limit) on a busy 2-core machine.
+    serving = ServingSettings(generation=GenerationParams(time_limit_s=10.0))
     runtime = RuntimeConfig(model_version="test-1", author=AUTHOR, serving=serving,
                             monitoring=MonitoringSettings(sinks=["memory"]))
     return write_bundle(tmp_path_factory.mktemp("bundle") / "b", served, runtime, sample_index)
@@ -123,16 +124,37 @@ def load_service_module(bundle: Path, **args: str):
 
 
 @pytest.fixture(scope="session")
-def served_bento(service_bundle, tmp_path_factory):
-    """Build the bento from the test bundle (own BENTOML_HOME) and run a real `bentoml serve` of it.
-
-    Build and server run in subprocesses, so BENTOML_HOME and the service's import-time configuration
-    are those of a user's shell, not of this test process.
-    """
-    from llm_twin.inference.serve_process import bentoml_serve, build_in_subprocess
+def built_bento(service_bundle, tmp_path_factory) -> dict:
+    """The bento of the test bundle, built in a subprocess with its own BENTOML_HOME (as a user's shell)."""
+    from llm_twin.inference.serve_process import build_in_subprocess
     from llm_twin.paths import PROJECT_ROOT
 
     home = tmp_path_factory.mktemp("bentoml_home")
     info = build_in_subprocess(service_bundle, home, "test", PROJECT_ROOT)
-    with bentoml_serve(info["bento_tag"], home) as url:
-        yield {"url": url, "bento_tag": info["bento_tag"], "home": str(home)}
+    return {**info, "home": str(home)}
+
+
+@pytest.fixture(scope="session")
+def served_bento(built_bento):
+    """A real `bentoml serve` of the built bento, bound where the service binds by default (no --host),
+    without an API key."""
+    from llm_twin.inference.serve_process import bentoml_serve, free_port
+
+    port = free_port()
+    with bentoml_serve(built_bento["bento_tag"], Path(built_bento["home"]), port=port, host=None) as url:
+        yield {"url": url, "port": port, "bento_tag": built_bento["bento_tag"], "home": built_bento["home"]}
+
+
+API_KEY = "twin-test-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def served_bento_public(built_bento):
+    """`bentoml serve llm_twin:latest --host 0.0.0.0` with an API key in LLM_TWIN_API_KEY: what a user runs
+    after `pipeline=deploy` (BENTOML_HOME from the venv) to serve on the network."""
+    from llm_twin.inference.serve_process import bentoml_serve, clean_env
+
+    home = Path(built_bento["home"])
+    env = {**clean_env(home), "LLM_TWIN_API_KEY": API_KEY}
+    with bentoml_serve("llm_twin:latest", home, env=env, host="0.0.0.0") as url:
+        yield {"url": url, "key": API_KEY}
