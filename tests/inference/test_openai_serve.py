@@ -87,3 +87,23 @@ def test_api_key_is_enforced_on_every_data_endpoint(served_bento_public):
         assert authorised.status_code == (404 if path == "/admin/reload" else 200), (path, authorised.text)
     for path in ("/livez", "/readyz", "/docs.json", "/ui/"):
         assert requests.get(url + path, timeout=30).status_code == 200, path
+
+
+def raw_post_status(url: str, path: str, header: bytes, body: bytes = b'{"query": "kafka"}') -> int:
+    """POST with a raw header line (HTTP clients refuse to send header values that are not ASCII/UTF-8)."""
+    import socket
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    request = (f"POST {path} HTTP/1.1\r\nHost: {parsed.netloc}\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(body)}\r\nConnection: close\r\n").encode() + header + b"\r\n\r\n" + body
+    with socket.create_connection((parsed.hostname, parsed.port), timeout=60) as sock:
+        sock.sendall(request)
+        status_line = sock.makefile("rb").readline()
+    return int(status_line.split()[1])
+
+
+def test_non_utf8_header_is_never_a_500(served_bento, served_bento_public):
+    for header in (b"X-API-Key: \xff\xfe", b"Authorization: Bearer caf\xe9", b"X-Note: \x80\x81"):
+        assert raw_post_status(served_bento_public["url"], "/retrieve", header) == 401, header
+        assert raw_post_status(served_bento["url"], "/retrieve", header) == 200, header
