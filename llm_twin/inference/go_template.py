@@ -244,7 +244,11 @@ def _index(value: Any, *keys: Any) -> Any:
 
 
 def _slice(value: Sequence, *bounds: int) -> Sequence:
-    return value[slice(*bounds)]
+    if len(bounds) > 2:
+        raise TemplateError("slice takes at most two indexes here")
+    start = bounds[0] if bounds else None
+    stop = bounds[1] if len(bounds) == 2 else None
+    return value[start:stop]
 
 
 _FUNCS: dict[str, Callable[..., Any]] = {
