@@ -84,8 +84,8 @@ class TwinQuery(BaseModel):
             endpoint="chat", conversation=[{"role": m.role, "content": m.text} for _, m in turns],
             query_index=[i for i, _ in turns].index(target), extra_system="\n\n".join(system) or None,
             platform=request.platform, url=str(request.url) if request.url else None,
-            max_new_tokens=request.max_new_tokens, temperature=request.temperature, top_p=request.top_p,
-            seed=request.seed, stop=request.stop_list,
+            max_new_tokens=request.max_new_tokens, temperature=request.temperature,
+            top_p=None if request.top_p is None else max(request.top_p, 0.01), seed=request.seed, stop=request.stop_list,
         )
 
 

@@ -62,7 +62,7 @@ class ChatCompletionRequest(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1, description="default: serving.generation.max_new_tokens")
     max_completion_tokens: int | None = Field(default=None, ge=1, description="newer name of max_tokens")
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    top_p: float | None = Field(default=None, ge=0.0, le=1.0, description="0 acts as greedy (nucleus of 0.01)")
     stream: bool = False
     stream_options: StreamOptions | None = None
     stop: str | list[str] | None = Field(default=None, description="up to 4 stop strings")
