@@ -37,6 +37,7 @@ from llm_twin.rag.retriever import ContextRetriever
 log = logging.getLogger(__name__)
 
 INDEX_DIR = "qdrant"
+MAX_QUERY_CHARS = 4000  # RetrievalRequest.query's limit
 
 
 class RequestError(ValueError):
@@ -256,7 +257,9 @@ class TwinEngine:
         t0 = time.perf_counter()
         params = self._params(query)
         timings: dict[str, float] = {}
-        result = self.retriever.retrieve(RetrievalRequest(query=query.text, platform=query.platform))
+        # A chat message may be longer than a search query: search with its end (where the ask usually is).
+        result = self.retriever.retrieve(RetrievalRequest(query=query.text.strip()[-MAX_QUERY_CHARS:],
+                                                          platform=query.platform))
         timings.update(result.timings)
         chunks = list(result.chunks)
         context = result.context
