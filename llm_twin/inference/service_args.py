@@ -3,7 +3,7 @@
 Set at build time (`pipeline=deploy` pins the exact model tags it just saved; they are stored in the
 bento, which is why `bentoml serve llm_twin:latest` serves the last deployed twin), or with
 `--arg name=value` when serving the source folder in development:
-    bentoml serve bentos/ --arg bundle_dir=.twin/bundles/<version>
+    cd bentos && bentoml serve . --arg bundle_dir=$PWD/../.twin/bundles/<version>   (an absolute path)
 
 Secrets never go through arguments (they would be stored in the bento): the API key's value is read
 from the environment variable named by `api_key_env`, per request.
