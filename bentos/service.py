@@ -33,8 +33,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import Field
 
-from llm_twin.inference.access import ApiKeyMiddleware, UnsafeBind, check_bind
-from llm_twin.inference.api import GenerateRequest, GenerateResponse, InfoResponse, ReloadRequest, RetrieveResponse
+from llm_twin.inference.access import ApiKeyMiddleware, UnsafeBind, check_bind, served_socket_host
+from llm_twin.inference.api import (
+    GenerateRequest,
+    GenerateResponse,
+    InfoResponse,
+    ReloadRequest,
+    RetrieveResponse,
+)
 from llm_twin.inference.holder import SwapReport
 from llm_twin.inference.openai_api import (
     MODEL_ID,
@@ -140,6 +146,9 @@ class TwinService:
         from llm_twin.inference.runtime import RuntimeConfig
         from llm_twin.monitoring.traces import build_tracer
 
+        host = served_socket_host()
+        if host is not None:  # a second guard, in the worker, for servers not started by the CLI
+            check_bind(host, ARGS.api_key_env)
         if ARGS.bundle_dir:
             model_dir, index_dir = Path(ARGS.bundle_dir) / "model", Path(ARGS.bundle_dir) / "index"
         else:

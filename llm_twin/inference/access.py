@@ -15,6 +15,7 @@ import ipaddress
 import json
 import os
 import socket
+import sys
 
 DEFAULT_KEY_ENV = "LLM_TWIN_API_KEY"
 PUBLIC_PATHS = frozenset({"/", "/livez", "/readyz", "/healthz", "/metrics", "/docs.json", "/schema.json",
@@ -65,7 +66,7 @@ class ApiKeyMiddleware:
         if scope["type"] == "http" and not is_public(scope["path"]):
             key = api_key(self.env_name)
             if key and not key_matches(presented_key(scope.get("headers", [])), key):
-                message = f"missing or invalid API key: send it as 'X-API-Key: <key>' or 'Authorization: Bearer <key>'"
+                message = "missing or invalid API key: send it as 'X-API-Key: <key>' or 'Authorization: Bearer <key>'"
                 if scope["path"].startswith("/v1/"):
                     from llm_twin.inference.openai_api import error_body
 
@@ -106,3 +107,21 @@ def check_bind(host: str, env_name: str = DEFAULT_KEY_ENV) -> None:
         f"content would be open to the network. Set one, e.g. `export {env_name}=$(openssl rand -hex 24)`, "
         f"and send it as 'Authorization: Bearer <key>' (or 'X-API-Key'); or serve on 127.0.0.1 (the default)."
     )
+
+
+def served_socket_host(argv: list[str] | None = None) -> str | None:
+    """The address of the listening socket handed to this BentoML worker (`--fd N`), or None elsewhere.
+
+    The worker-side guard: whatever started the server (the CLI, whose `--host` the deployment hook
+    checks, or a program calling BentoML directly), the socket itself says where the twin listens."""
+    argv = sys.argv if argv is None else argv
+    try:
+        fd = int(argv[argv.index("--fd") + 1])
+    except (ValueError, IndexError):
+        return None
+    try:
+        with socket.socket(fileno=os.dup(fd)) as sock:  # a duplicate: closing it leaves the server's socket open
+            name = sock.getsockname()
+    except OSError:
+        return None
+    return str(name[0]) if isinstance(name, tuple) else None  # a unix socket has a path, not a host

@@ -44,7 +44,7 @@ class ContextChunk(BaseModel):
     text: str
 
     @classmethod
-    def of(cls, chunk: RetrievedChunk) -> "ContextChunk":
+    def of(cls, chunk: RetrievedChunk) -> ContextChunk:
         return cls(**chunk.model_dump(include=set(cls.model_fields)))
 
 

@@ -58,7 +58,7 @@ def dataset_heldout_texts() -> list[str]:
         from zenml.client import Client
 
         dataset = Client().get_artifact_version("instruct_dataset").load()
-    except Exception as exc:  # no dataset yet: the caller falls back to the feature store / bundled texts
+    except Exception as exc:  # noqa: BLE001 - no dataset yet: the caller falls back to the feature store / bundled texts
         log.info("no instruct_dataset artifact for held-out texts: %s", exc)
         return []
     seen: set[str] = set()

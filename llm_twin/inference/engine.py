@@ -149,7 +149,6 @@ class AnswerStream:
 class TwinEngine:
     def __init__(self, model_dir: Path, index_dir: Path | None, runtime: RuntimeConfig | None = None,
                  tracer: Tracer | None = None) -> None:
-        from llm_twin.settings import Connections
 
         self.model_dir = Path(model_dir)
         self.index_dir = Path(index_dir) if index_dir else None

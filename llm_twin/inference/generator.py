@@ -123,7 +123,7 @@ class GenerationStream:
         try:
             self.result = self._run(self._queue.put, self._cancel)
             self._queue.put(self._DONE)
-        except BaseException as exc:  # handed to the reader, who raises it
+        except BaseException as exc:  # noqa: BLE001 - handed to the reader, who raises it
             self._queue.put(exc)
 
     def __iter__(self) -> Iterator[str]:

@@ -25,7 +25,7 @@ class TemplateError(ValueError):
 
 # -- lexing --------------------------------------------------------------------------------------------
 
-_ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.S)
+_ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.DOTALL)
 
 
 def _segments(source: str) -> list[tuple[str, str]]:
@@ -154,7 +154,7 @@ def _parse_operand(tokens: list[tuple[str, str]]) -> tuple[Expr, list[tuple[str,
 
 def parse(source: str) -> list[Node]:
     segments = _segments(source)
-    nodes, i, end = _parse_block(segments, 0, top=True)
+    nodes, _, _ = _parse_block(segments, 0, top=True)
     return nodes
 
 

@@ -11,7 +11,13 @@ import threading
 import time
 from pathlib import Path
 
-from llm_twin.inference.generator import TEMPLATE_STOPS, Generation, GenerationParams, GenerationStream, TextStream
+from llm_twin.inference.generator import (
+    TEMPLATE_STOPS,
+    Generation,
+    GenerationParams,
+    GenerationStream,
+    TextStream,
+)
 
 
 def bnb_config(bits: int):

@@ -63,7 +63,7 @@ def chatml_family(jinja: str) -> ChatFamily | None:
     a conversation has none (SmolLM2: "You are a helpful AI assistant named SmolLM...")."""
     if "<|im_start|>" not in jinja or "<|im_end|>" not in jinja:
         return None
-    default = re.search(r"<\|im_start\|>system(?:\\n|\n)(.*?)<\|im_end\|>", jinja, re.S)
+    default = re.search(r"<\|im_start\|>system(?:\\n|\n)(.*?)<\|im_end\|>", jinja, re.DOTALL)
     head = ""
     if default and "messages[0]['role'] != 'system'" in jinja.replace('"', "'"):
         head = ('{{- if and (eq $i 0) (ne $m.Role "system") }}<|im_start|>system\n'
@@ -142,7 +142,7 @@ def _triple(text: str) -> str:
     return text
 
 
-def _param_value(name: str, value: str | int | float) -> str:
+def _param_value(name: str, value: str | float) -> str:
     if PARAMETERS.get(name) is str:
         if '"' in str(value) or "\n" in str(value):
             raise ValueError(f"PARAMETER {name} value {value!r} cannot hold quotes or newlines")

@@ -84,7 +84,6 @@ class ChatCompletionRequest(BaseModel):
     def _no_tools(cls, value: list[dict[str, Any]] | None) -> None:
         if value:
             raise ValueError("tool calling is not supported by the twin")
-        return None
 
     @field_validator("stop")
     @classmethod

@@ -22,8 +22,7 @@ def free_port() -> int:
 
 
 def clean_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("LLM_TWIN_BUNDLE_DIR", "LLM_TWIN_GGUF", "LLM_TWIN_INDEX", "LLM_TWIN_API_KEY"))}
+    env = {k: v for k, v in os.environ.items() if k != "LLM_TWIN_API_KEY"}
     env.update(BENTOML_HOME=str(home), BENTOML_DO_NOT_TRACK="true", HF_HUB_OFFLINE="1")
     return env
 

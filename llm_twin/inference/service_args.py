@@ -12,6 +12,7 @@ from the environment variable named by `api_key_env`, per request.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -29,8 +30,10 @@ class ServiceArgs(BaseModel):
 
     @field_validator("bundle_dir")
     @classmethod
-    def _empty_is_none(cls, value: str | None) -> str | None:
-        return value or None
+    def _absolute_bundle_dir(cls, value: str | None) -> str | None:
+        if value and not Path(value).expanduser().is_absolute():
+            raise ValueError(f"bundle_dir must be an absolute path (the workers run in another folder), got {value!r}")
+        return str(Path(value).expanduser()) if value else None
 
     @field_validator("api_key_env")
     @classmethod

@@ -16,23 +16,23 @@ OTHER = "John Roe"
 # (document id, data type, platform, author, link, title, text)
 DOCS = [
     ("a-vector", DataType.ARTICLE, "medium", AUTHOR, "https://medium.com/@jane/vector-dbs", "Vector databases",
-     "Vector databases store embeddings and answer nearest-neighbour queries with HNSW indexes. Qdrant "
-     "filters on payload fields like author and platform while it searches, which keeps recall high."),
+     ("Vector databases store embeddings and answer nearest-neighbour queries with HNSW indexes. Qdrant "
+      "filters on payload fields like author and platform while it searches, which keeps recall high.")),
     ("a-rag", DataType.ARTICLE, "substack", AUTHOR, "https://jane.substack.com/p/rag", "RAG in production",
-     "Retrieval-augmented generation grounds a language model in your own documents. Chunk, embed, "
-     "retrieve the top passages, rerank them and put them in the prompt with their sources."),
+     ("Retrieval-augmented generation grounds a language model in your own documents. Chunk, embed, "
+      "retrieve the top passages, rerank them and put them in the prompt with their sources.")),
     ("a-quant", DataType.ARTICLE, "medium", AUTHOR, "https://medium.com/@jane/quantization", "Quantization",
-     "Quantizing a model to 8-bit integers with llama.cpp shrinks it four times and makes CPU inference "
-     "much faster; always check perplexity before you ship a quantized model."),
+     ("Quantizing a model to 8-bit integers with llama.cpp shrinks it four times and makes CPU inference "
+      "much faster; always check perplexity before you ship a quantized model.")),
     ("p-kafka", DataType.POST, "linkedin", AUTHOR, "https://linkedin.com/posts/jane-kafka", "",
-     "Streaming pipelines with Kafka changed how I think about data freshness. Change data capture from "
-     "MongoDB feeds the feature store within seconds."),
+     ("Streaming pipelines with Kafka changed how I think about data freshness. Change data capture from "
+      "MongoDB feeds the feature store within seconds.")),
     ("p-hiking", DataType.POST, "linkedin", AUTHOR, "https://linkedin.com/posts/jane-hiking", "",
      "Weekend hiking in the Alps: three days, two glaciers and one very tired dog. Mountains reset the mind."),
     ("c-retry", DataType.REPOSITORY, "github", AUTHOR, "https://github.com/jane/utils", "utils",
-     "def retry_with_backoff(fn, attempts=3):\n    \"\"\"Call fn, retrying with exponential backoff.\"\"\"\n"
-     "    for i in range(attempts):\n        try:\n            return fn()\n        except Exception:\n"
-     "            time.sleep(2 ** i)"),
+     ("def retry_with_backoff(fn, attempts=3):\n    \"\"\"Call fn, retrying with exponential backoff.\"\"\"\n"
+      "    for i in range(attempts):\n        try:\n            return fn()\n        except Exception:\n"
+      "            time.sleep(2 ** i)")),
     ("o-vector", DataType.ARTICLE, "medium", OTHER, "https://medium.com/@john/vectors", "Vectors everywhere",
      "Vector databases such as Qdrant and Milvus index embeddings for semantic search at scale."),
 ]

@@ -4,6 +4,7 @@ see the answer stream in, then its sources as links, with no error in the browse
 
 from __future__ import annotations
 
+import itertools
 import shutil
 
 import pytest
@@ -73,7 +74,7 @@ def test_web_page_streams_the_answer_with_sources(served_bento, browser):
     # streamed: the page showed growing prefixes of the answer before the whole of it (and before the
     # sources, which come with the final chunk)
     assert len(set(texts)) >= 2, texts
-    assert all(later.startswith(earlier) for earlier, later in zip(texts, texts[1:], strict=False))
+    assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(texts))
     assert browser.execute_script("return window.__sourcesWhenFirstText") == 0
     assert int(browser.find_element(By.ID, "answer").get_attribute("data-chunks")) >= 2
     links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#sources li a")]

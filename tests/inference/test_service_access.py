@@ -117,3 +117,30 @@ def test_bind_rule(monkeypatch):
     monkeypatch.setenv("OTHER_KEY", KEY)
     with pytest.raises(RuntimeError, match="export TWIN_KEY="):
         check_bind("0.0.0.0", "TWIN_KEY")
+
+
+def test_worker_reads_where_its_socket_listens():
+    import socket
+
+    from llm_twin.inference.access import served_socket_host
+
+    assert served_socket_host(["worker"]) is None
+    for host in ("127.0.0.1", "0.0.0.0"):
+        with socket.socket() as sock:
+            sock.bind((host, 0))
+            sock.listen()
+            assert served_socket_host(["-m", "worker", "--fd", str(sock.fileno())]) == host
+            sock.getsockname()  # the server's socket is still open
+    assert served_socket_host(["--fd", "99999"]) is None
+
+
+def test_service_arguments_are_validated():
+    from llm_twin.inference.service_args import ServiceArgs
+
+    assert ServiceArgs().gguf_model == "llm_twin_gguf:latest" and ServiceArgs(bundle_dir="").bundle_dir is None
+    with pytest.raises(ValueError, match="absolute path"):
+        ServiceArgs(bundle_dir="relative/bundle")
+    with pytest.raises(ValueError, match="environment variable name"):
+        ServiceArgs(api_key_env="not a name")
+    with pytest.raises(ValueError, match="Extra inputs"):
+        ServiceArgs(api_key="s3cret")  # secrets are not arguments
