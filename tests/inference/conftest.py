@@ -3,6 +3,7 @@ in a temporary Qdrant folder, and the base SmolLM2 model folder."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,33 @@ def load_service_module(bundle: Path, **args: str):
     sys.modules["twin_bento_service"] = module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def service_client(service_bundle):
+    """The service in-process (`Service.to_asgi()` + starlette TestClient) serving the test bundle.
+
+    One per test session: each app registers BentoML's Prometheus metrics in the process-wide registry,
+    so a second app in the same process fails. Modules set or clear the API key (read per request) with
+    `api_key_env`; a module that swaps the model swaps it back."""
+    from starlette.testclient import TestClient
+
+    module = load_service_module(service_bundle)
+    with TestClient(module.TwinService.to_asgi()) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def api_key_env(value: str | None):
+    mp = pytest.MonkeyPatch()
+    if value is None:
+        mp.delenv("LLM_TWIN_API_KEY", raising=False)
+    else:
+        mp.setenv("LLM_TWIN_API_KEY", value)
+    try:
+        yield
+    finally:
+        mp.undo()
 
 
 @pytest.fixture(scope="session")

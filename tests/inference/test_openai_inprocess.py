@@ -6,19 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from starlette.testclient import TestClient
 
-from tests.inference.conftest import AUTHOR, load_service_module
+from tests.inference.conftest import AUTHOR, api_key_env
 
 
 @pytest.fixture(scope="module")
-def client(service_bundle):
-    module = load_service_module(service_bundle)
-    mp = pytest.MonkeyPatch()
-    mp.delenv("LLM_TWIN_API_KEY", raising=False)
-    with TestClient(module.TwinService.to_asgi()) as c:
-        yield c
-    mp.undo()
+def client(service_client):
+    with api_key_env(None):
+        yield service_client
 
 
 def chat(client, **body):

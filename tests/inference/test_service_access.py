@@ -4,22 +4,17 @@ too, on loopback); header values that are not UTF-8 get a 401/200, never a 500; 
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
 
 from llm_twin.inference.access import check_bind, is_loopback, is_public, presented_key
-from tests.inference.conftest import load_service_module
+from tests.inference.conftest import api_key_env
 
 KEY = "s3cret-key"
 
 
 @pytest.fixture(scope="module")
-def client(service_bundle):
-    module = load_service_module(service_bundle)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("LLM_TWIN_API_KEY", KEY)
-    with TestClient(module.TwinService.to_asgi()) as c:
-        yield c
-    mp.undo()
+def client(service_client):
+    with api_key_env(KEY):
+        yield service_client
 
 
 PROTECTED = [

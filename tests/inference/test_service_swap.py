@@ -12,9 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from starlette.testclient import TestClient
 
-from tests.inference.conftest import AUTHOR, load_service_module
+from tests.inference.conftest import AUTHOR, api_key_env
 
 pytestmark = pytest.mark.slow
 
@@ -38,22 +37,20 @@ def make_bundle(root: Path, version: str, sample_index: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bundles(tmp_path_factory, sample_index):
+def bundles(tmp_path_factory, sample_index, service_bundle):
     root = tmp_path_factory.mktemp("swap")
     broken = make_bundle(root, "test-broken", sample_index)
     (broken / "model" / "twin.gguf").write_bytes(b"GGUF" + os.urandom(4096))  # a corrupt model file
-    return {"v1": make_bundle(root, "test-1", sample_index), "v2": make_bundle(root, "test-2", sample_index),
-            "broken": broken}
+    return {"v1": service_bundle, "v2": make_bundle(root, "test-2", sample_index), "broken": broken}
 
 
 @pytest.fixture(scope="module")
-def client(bundles):
-    module = load_service_module(bundles["v1"])
-    mp = pytest.MonkeyPatch()
-    mp.delenv("LLM_TWIN_API_KEY", raising=False)
-    with TestClient(module.TwinService.to_asgi()) as c:
-        yield c
-    mp.undo()
+def client(service_client, bundles):
+    """The session's in-process service (serving test-1); swapped back to test-1 afterwards."""
+    with api_key_env(None):
+        yield service_client
+        back = service_client.post("/admin/reload", json={"bundle_dir": str(bundles["v1"])})
+        assert back.status_code == 200, back.text
 
 
 def current_service():
