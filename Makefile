@@ -22,6 +22,10 @@ $(STAMP): pyproject.toml Makefile
 	  'export ZENML_CONFIG_PATH="$(CURDIR)/.twin/zenml" ZENML_REPOSITORY_PATH="$(CURDIR)"' \
 	  'export ZENML_ANALYTICS_OPT_IN=false ZENML_AUTO_OPEN_DASHBOARD=false BENTOML_DO_NOT_TRACK=true HF_HUB_OFFLINE=1' \
 	  >> $(VENV)/bin/activate
+	@grep -q 'BENTOML_HOME=' $(VENV)/bin/activate || printf '%s\n' \
+	  '# LLM_TWIN_ENV: `bentoml serve llm_twin:latest` serves the last deployed twin (the store deploy writes to)' \
+	  'export BENTOML_HOME="$(CURDIR)/.twin/bentoml"' \
+	  >> $(VENV)/bin/activate
 	touch $(STAMP)
 
 run: setup

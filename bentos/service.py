@@ -1,58 +1,74 @@
-"""BentoML 1.4 service of the LLM twin: `POST /generate`, `POST /retrieve`, `POST /traces`, a web page
-at `/ui`, OpenAPI docs at `/` (`/docs.json`), Prometheus `/metrics`, `/livez` `/readyz` `/healthz`.
+"""BentoML 1.4 service of the LLM twin.
 
-The models are declared at class level, so `bentoml build` packages them: `llm_twin_gguf` (the quantized
-GGUF, its measurement report and `runtime.json`) and `llm_twin_index` (a snapshot of the local Qdrant
-index; empty when the runtime points at a Qdrant server). For development and in-process tests,
-`LLM_TWIN_BUNDLE_DIR` serves a folder with the same layout instead of the model store.
+Endpoints: `POST /generate`, `POST /retrieve`, `POST /traces`, `POST /info`, the OpenAI-compatible
+`POST /v1/chat/completions` (streamed as server-sent events with `stream: true`) and `GET /v1/models`,
+`POST /admin/reload` (swap the served model without downtime), a web page at `/ui/`, OpenAPI docs at `/`
+(`/docs.json`), Prometheus `/metrics`, `/livez` `/readyz` `/healthz`.
 
-The API key is optional: when the env variable LLM_TWIN_API_KEY is set (read per request),
-`/generate`, `/retrieve` and `/traces` answer 401 without `X-API-Key: <key>` or `Authorization: Bearer <key>`.
+What it serves comes from its BentoML arguments (llm_twin.inference.service_args): the models
+`llm_twin_gguf` (the quantized GGUF, its measurement report, `runtime.json`, the Ollama Modelfile) and
+`llm_twin_index` (a snapshot of the local Qdrant index; empty when the runtime points at a Qdrant server),
+pinned by `pipeline=deploy`; or, in development and in-process tests, `bundle_dir`, a folder with the same
+layout. The models are declared at class level, so `bentoml build` packages them.
+
+Private by default (llm_twin.inference.access): it binds 127.0.0.1 unless `--host` says otherwise, and a
+non-loopback bind without an API key refuses to start. With a key (env `LLM_TWIN_API_KEY`, read per
+request) every endpoint but the probes, metrics, docs and the page's HTML needs `X-API-Key: <key>` or
+`Authorization: Bearer <key>`.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
-import os
+import weakref
 from http import HTTPStatus
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import bentoml
 from bentoml.exceptions import BentoMLException
-from pydantic import Field, HttpUrl
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import Field
 
-from llm_twin.inference.api import GenerateRequest, GenerateResponse, RetrieveResponse
+from llm_twin.inference.access import ApiKeyMiddleware, UnsafeBind, check_bind, served_socket_host
+from llm_twin.inference.api import (
+    GenerateRequest,
+    GenerateResponse,
+    InfoResponse,
+    ReloadRequest,
+    RetrieveResponse,
+)
+from llm_twin.inference.holder import SwapReport
+from llm_twin.inference.openai_api import (
+    MODEL_ID,
+    SSE_DONE,
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    Choice,
+    ChunkChoice,
+    Delta,
+    ErrorResponse,
+    ModelCard,
+    ModelList,
+    Usage,
+    completion_id,
+    error_body,
+    finish_reason,
+    now,
+    validation_message,
+)
+from llm_twin.inference.service_args import ServiceArgs
 
 log = logging.getLogger("llm_twin.service")
 
 STATIC = Path(__file__).with_name("static")
-BUNDLE_DIR = os.environ.get("LLM_TWIN_BUNDLE_DIR")  # dev/tests: <dir>/model and <dir>/index
-API_KEY_ENV = os.environ.get("LLM_TWIN_API_KEY_ENV", "LLM_TWIN_API_KEY")
-PROTECTED = ("/generate", "/retrieve", "/traces")
-
-
-class ApiKeyMiddleware:
-    """Pure ASGI middleware: 401 on protected routes when an API key is configured and not presented."""
-
-    def __init__(self, app, env_name: str = API_KEY_ENV) -> None:
-        self.app = app
-        self.env_name = env_name
-
-    async def __call__(self, scope, receive, send):
-        key = os.environ.get(self.env_name) or None  # read per request: rotating the key needs no restart
-        if key and scope["type"] == "http" and scope["path"].rstrip("/") in PROTECTED:
-            headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
-            given = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if not given or not hmac.compare_digest(given.encode(), key.encode()):
-                body = json.dumps({"error": "missing or invalid API key (X-API-Key header)"}).encode()
-                await send({"type": "http.response.start", "status": 401, "headers": [
-                    (b"content-type", b"application/json"), (b"www-authenticate", b"ApiKey")]})
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)
+ARGS = bentoml.use_arguments(ServiceArgs)
+STARTED = now()
 
 
 def _ui_app():
@@ -66,6 +82,26 @@ def _ui_app():
     return Starlette(routes=[Route("/", index)])
 
 
+def _openai_error(message: str, status: int, param: str | None = None) -> JSONResponse:
+    return JSONResponse(error_body(message, status, param), status_code=status)
+
+
+openai_app = FastAPI(title="LLM Twin: OpenAI-compatible chat API", docs_url=None, redoc_url=None, openapi_url=None)
+admin_app = FastAPI(title="LLM Twin: admin", docs_url=None, redoc_url=None, openapi_url=None)
+
+
+@openai_app.exception_handler(RequestValidationError)
+async def _openai_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    message, param = validation_message(list(exc.errors()))
+    return _openai_error(message, 400, param)
+
+
+@admin_app.exception_handler(RequestValidationError)
+async def _admin_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    message, _ = validation_message(list(exc.errors()))
+    return JSONResponse({"error": message}, status_code=400)
+
+
 def _error(exc: Exception) -> BentoMLException:
     from llm_twin.inference.engine import RequestError
 
@@ -76,10 +112,9 @@ def _error(exc: Exception) -> BentoMLException:
 
 
 def _models():
-    if BUNDLE_DIR:
+    if ARGS.bundle_dir:
         return None, None
-    return (bentoml.models.BentoModel(os.environ.get("LLM_TWIN_GGUF_MODEL", "llm_twin_gguf:latest")),
-            bentoml.models.BentoModel(os.environ.get("LLM_TWIN_INDEX_MODEL", "llm_twin_index:latest")))
+    return bentoml.models.BentoModel(ARGS.gguf_model), bentoml.models.BentoModel(ARGS.index_model)
 
 
 _GGUF, _INDEX = _models()
@@ -91,9 +126,12 @@ def _model_path(model) -> Path:
     return Path(path) if path else Path(model.resolve())
 
 
+@bentoml.asgi_app(openai_app, path="/v1", name="openai")
+@bentoml.asgi_app(admin_app, path="/admin", name="admin")
 @bentoml.asgi_app(_ui_app(), path="/ui", name="ui")
 @bentoml.service(
     name="llm_twin",
+    http={"host": "127.0.0.1"},  # private by default: `bentoml serve ... --host 0.0.0.0` needs an API key
     traffic={"timeout": 180, "concurrency": 8},
     workers=1,
     envs=[{"name": "BENTOML_DO_NOT_TRACK", "value": "true"}],
@@ -104,32 +142,53 @@ class TwinService:
 
     def __init__(self) -> None:
         from llm_twin.inference.engine import TwinEngine
+        from llm_twin.connections import Connections
+        from llm_twin.inference.holder import EngineHolder
+        from llm_twin.inference.runtime import RuntimeConfig
+        from llm_twin.monitoring.traces import build_tracer
 
-        if BUNDLE_DIR:
-            model_dir, index_dir = Path(BUNDLE_DIR) / "model", Path(BUNDLE_DIR) / "index"
+        host = served_socket_host()
+        if host is not None:  # a second guard, in the worker, for servers not started by the CLI
+            check_bind(host, ARGS.api_key_env)
+        if ARGS.bundle_dir:
+            model_dir, index_dir = Path(ARGS.bundle_dir) / "model", Path(ARGS.bundle_dir) / "index"
         else:
             model_dir, index_dir = _model_path(self.gguf), _model_path(self.index)
-        self.engine = TwinEngine(model_dir, index_dir)
-        log.info("twin %s ready (%s)", self.engine.model_version, model_dir)
+        runtime = RuntimeConfig.read(model_dir)
+        # One tracer for the service's lifetime: traces survive model swaps.
+        self.tracer = build_tracer(runtime.monitoring, Connections.of(runtime.infra))
+        self.holder = EngineHolder(TwinEngine(model_dir, index_dir, runtime=runtime, tracer=self.tracer))
+        log.info("twin %s ready (%s)", self.holder.model_version, model_dir)
+
+    @bentoml.on_deployment
+    def refuse_public_bind_without_key() -> None:
+        """Runs once in `bentoml serve`'s main process, before any worker: the bind rule."""
+        import click
+        from bentoml._internal.configuration.containers import BentoMLContainer
+
+        ctx = click.get_current_context(silent=True)
+        host = (ctx.params.get("host") if ctx is not None else None) or BentoMLContainer.http.host.get()
+        try:
+            check_bind(str(host), ARGS.api_key_env)
+        except UnsafeBind as exc:  # the CLI prints a BentoMLException as one line and exits non-zero
+            raise BentoMLException(str(exc)) from None
+
+    @bentoml.on_shutdown
+    def shutdown(self) -> None:
+        self.holder.close()
+        self.tracer.close()
 
     def __is_ready__(self) -> bool:
-        return self.engine.ready()
+        return self.holder.engine.ready()
 
-    @bentoml.api(route="/generate")
-    def generate(
-        self,
-        instruction: Annotated[str, Field(min_length=1, max_length=4000, description="what the twin should write")],
-        url: Annotated[HttpUrl | None, Field(description="a public page to ground the answer in")] = None,
-        platform: Annotated[str | None, Field(max_length=50, pattern=r"^[A-Za-z0-9_.-]*$")] = None,
-        max_new_tokens: Annotated[int, Field(ge=1, le=1024)] = 256,
-        temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 0.7,
-        top_p: Annotated[float, Field(ge=0.01, le=1.0)] = 0.9,
-    ) -> GenerateResponse:
+    # -- the twin's own API ----------------------------------------------------------------------------
+    @bentoml.api(route="/generate", input_spec=GenerateRequest)
+    def generate(self, **fields: Any) -> GenerateResponse:
         """Write in the author's voice, grounded in their retrieved content (and `url`, when given)."""
-        request = GenerateRequest(instruction=instruction, url=url, platform=platform or None,
-                                  max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p)
+        request = GenerateRequest(**fields)
         try:
-            return self.engine.generate(request)
+            with self.holder.lease() as engine:
+                return engine.generate(request)
         except Exception as exc:
             raise _error(exc) from exc
 
@@ -142,7 +201,8 @@ class TwinService:
     ) -> RetrieveResponse:
         """The author's chunks the twin would use as context for `query`, with links and scores."""
         try:
-            return self.engine.retrieve(query, platform or None, k)
+            with self.holder.lease() as engine:
+                return engine.retrieve(query, platform or None, k)
         except Exception as exc:
             raise _error(exc) from exc
 
@@ -150,14 +210,122 @@ class TwinService:
     def traces(self, limit: Annotated[int, Field(ge=1, le=200)] = 20) -> list[dict]:
         """The most recent prompt traces (newest first)."""
         try:
-            return [t.model_dump(mode="json") for t in self.engine.tracer.recent(limit)]
+            return [t.model_dump(mode="json") for t in self.tracer.recent(limit)]
         except Exception as exc:
             raise _error(exc) from exc
 
     @bentoml.api(route="/info")
-    def info(self) -> dict:
-        """Model version and the measurement report of the served quantization."""
-        return {"model_version": self.engine.model_version, "report": json.loads(self.engine.report)}
+    def info(self) -> InfoResponse:
+        """The model version being served and the measurement report of its quantization."""
+        engine = self.holder.engine
+        return InfoResponse(model_version=engine.model_version, report=json.loads(engine.report),
+                            swaps=self.holder.swaps)
+
+    # -- OpenAI-compatible chat API (/v1) --------------------------------------------------------------
+    @openai_app.get("/models", response_model=ModelList)
+    def list_models(self) -> ModelList:
+        """The served twin, as OpenAI's model list (`model_version` is an extension)."""
+        version = self.holder.model_version
+        return ModelList(data=[ModelCard(id=MODEL_ID, created=STARTED, model_version=version)])
+
+    @openai_app.post("/chat/completions", response_model=ChatCompletion,
+                     responses={400: {"model": ErrorResponse}, 401: {"model": ErrorResponse},
+                                404: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
+                                422: {"model": ErrorResponse}})
+    def chat_completions(self, request: ChatCompletionRequest):
+        """OpenAI chat completions: retrieval on the last user message, `sources` on the answer (and on
+        the final chunk when `stream` is true: server-sent events ending with `data: [DONE]`)."""
+        from llm_twin.inference.engine import RequestError, TwinQuery
+
+        hold = self.holder.acquire()
+        engine = hold.engine
+        if request.model not in (MODEL_ID, engine.model_version, f"{MODEL_ID}:{engine.model_version}"):
+            hold.release()
+            return _openai_error(f"model {request.model!r} is not served here; use {MODEL_ID!r} "
+                                 f"(version {engine.model_version})", 404, "model")
+        try:
+            query = TwinQuery.of_chat(request)
+            if not request.stream:
+                try:
+                    answer = engine.answer(query)
+                finally:
+                    hold.release()
+                usage = Usage(prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
+                              total_tokens=answer.prompt_tokens + answer.completion_tokens)
+                return ChatCompletion(
+                    id=completion_id(), created=now(), model=request.model, usage=usage, sources=answer.sources,
+                    choices=[Choice(message=AssistantMessage(content=answer.text),
+                                    finish_reason=finish_reason(answer.finish_reason))],
+                    trace_id=answer.trace_id, model_version=answer.model_version,
+                )
+            stream = engine.answer_stream(query)
+        except RequestError as exc:
+            hold.release()
+            return _openai_error(str(exc), exc.status, exc.param)
+        except Exception:
+            hold.release()
+            log.exception("chat completion failed")
+            return _openai_error("internal error: see the service log", 500)
+        body = _sse(stream, request, hold.release)
+        weakref.finalize(body, hold.release)  # a stream nobody reads still gives its engine back
+        return StreamingResponse(body, media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    # -- admin -----------------------------------------------------------------------------------------
+    @admin_app.post("/reload", response_model=SwapReport,
+                    responses={400: {"description": "bad request"}, 404: {"description": "model not found"},
+                               409: {"description": "a reload is in progress"},
+                               422: {"description": "the model could not be loaded; the old one still serves"}})
+    def reload(self, request: ReloadRequest):
+        """Serve another model without downtime: load it beside the current one, then switch; requests
+        in flight finish on the old model. A failed load keeps the old model serving."""
+        from llm_twin.inference.bundle import served_dirs
+        from llm_twin.inference.engine import TwinEngine
+        from llm_twin.inference.holder import ReloadFailed
+
+        serving = self.holder.model_version
+        try:
+            model_dir, index_dir = served_dirs(request.bundle_dir, request.gguf_model, request.index_model)
+        except (FileNotFoundError, ValueError) as exc:
+            return JSONResponse({"error": str(exc), "serving": serving}, status_code=404)
+        index_dir = index_dir or self.holder.engine.index_dir
+        try:
+            return self.holder.reload(lambda: TwinEngine(model_dir, index_dir, tracer=self.tracer))
+        except ReloadFailed as exc:
+            busy = "in progress" in str(exc)
+            return JSONResponse({"error": f"reload failed, still serving {exc.serving}: {exc}", "serving": exc.serving},
+                                status_code=409 if busy else 422)
 
 
-TwinService.add_asgi_middleware(ApiKeyMiddleware)
+def _sse(stream, request: ChatCompletionRequest, release):
+    """The answer as `chat.completion.chunk` server-sent events: role, content deltas, then the finish
+    chunk with `sources` (and a usage chunk when `stream_options.include_usage`), then `[DONE]`."""
+    cid, created = completion_id(), now()
+
+    def chunk(**fields: Any) -> str:
+        return ChatCompletionChunk(id=cid, created=created, model=request.model, **fields).sse()
+
+    try:
+        yield chunk(choices=[ChunkChoice(delta=Delta(role="assistant", content=""))])
+        try:
+            for delta in stream:
+                yield chunk(choices=[ChunkChoice(delta=Delta(content=delta))])
+        except Exception:
+            log.exception("streamed chat completion failed")
+            yield f"data: {json.dumps(error_body('generation failed: see the service log', 500))}\n\n"
+            yield SSE_DONE
+            return
+        answer = stream.answer
+        yield chunk(choices=[ChunkChoice(delta=Delta(), finish_reason=finish_reason(answer.finish_reason))],
+                    sources=answer.sources, trace_id=answer.trace_id, model_version=answer.model_version)
+        if request.stream_options and request.stream_options.include_usage:
+            yield chunk(choices=[], usage=Usage(prompt_tokens=answer.prompt_tokens,
+                                                completion_tokens=answer.completion_tokens,
+                                                total_tokens=answer.prompt_tokens + answer.completion_tokens))
+        yield SSE_DONE
+    finally:
+        stream.close()
+        release()
+
+
+TwinService.add_asgi_middleware(ApiKeyMiddleware, env_name=ARGS.api_key_env)

@@ -63,5 +63,10 @@ def build_twin_bento(
                            "index_model": build.index_model_tag, "serve": build.serve_command})
     summary = (f"Bento {build.bento_tag} built (model version {report.model_version}, {report.qtype}). "
                f"Serve it with:\n  {build.serve_command}\n"
-               f"then open http://127.0.0.1:3000/ui/ (OpenAPI docs at http://127.0.0.1:3000/)")
+               f"then open http://127.0.0.1:3000/ui/ (OpenAPI docs at http://127.0.0.1:3000/, OpenAI-compatible "
+               f"API at http://127.0.0.1:3000/v1). To serve on the network, set an API key first "
+               f"(export LLM_TWIN_API_KEY=...) and use --host 0.0.0.0.")
+    modelfile = Path(report.gguf_path).parent / "Modelfile"
+    if modelfile.is_file():
+        summary += f"\nOllama: cd {modelfile.parent} && ollama create twin -f Modelfile && ollama run twin"
     return build, summary

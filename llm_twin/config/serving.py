@@ -19,6 +19,7 @@ class DecodingConfig(Schema):
     repeat_penalty: float = Field(ge=1.0, le=2.0)
     time_limit_s: float = Field(gt=0, description="a generation stops here (finish_reason=time_limit)")
     seed: int | None
+    stop: list[str] = Field(max_length=4, description="extra stop strings (the chat markers always stop)")
 
 
 class UrlConfig(Schema):

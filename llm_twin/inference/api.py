@@ -1,10 +1,14 @@
-"""The service's API contract (pydantic): what `/generate` and `/retrieve` accept and return."""
+"""The service's API contract (pydantic): what `/generate` and `/retrieve` accept and return.
+
+`GenerateRequest` is the one declaration of `/generate`'s input: the service uses it as the endpoint's
+input spec, so validation, the OpenAPI schema and the engine all read the same fields.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 from llm_twin.rag.models import RetrievedChunk
 
@@ -23,6 +27,11 @@ class GenerateRequest(BaseModel):
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     top_p: float = Field(default=0.9, ge=0.01, le=1.0)
 
+    @field_validator("platform")
+    @classmethod
+    def _empty_platform_is_none(cls, value: str | None) -> str | None:
+        return value or None  # the web page's "any" sends an empty string
+
 
 class ContextChunk(BaseModel):
     id: str
@@ -35,7 +44,7 @@ class ContextChunk(BaseModel):
     text: str
 
     @classmethod
-    def of(cls, chunk: RetrievedChunk) -> "ContextChunk":
+    def of(cls, chunk: RetrievedChunk) -> ContextChunk:
         return cls(**chunk.model_dump(include=set(cls.model_fields)))
 
 
@@ -57,3 +66,30 @@ class RetrieveResponse(BaseModel):
     context: list[ContextChunk]
     context_tokens: int
     timings: dict[str, float]
+
+
+class ReloadRequest(BaseModel):
+    """What to serve next: a bundle folder, or BentoML model tags (the index defaults to the one served)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bundle_dir: str | None = Field(default=None, min_length=1, max_length=1000,
+                                   description="a bundle folder on the server (<dir>/model, <dir>/index)")
+    gguf_model: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$",
+                                   description="BentoML model tag of the served model, e.g. llm_twin_gguf:abc123")
+    index_model: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$",
+                                    description="BentoML model tag of the index snapshot (default: keep the served one)")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ReloadRequest:
+        if (self.bundle_dir is None) == (self.gguf_model is None):
+            raise ValueError("give either bundle_dir or gguf_model (with an optional index_model)")
+        if self.bundle_dir is not None and self.index_model is not None:
+            raise ValueError("index_model goes with gguf_model; a bundle_dir carries its own index")
+        return self
+
+
+class InfoResponse(BaseModel):
+    model_version: str = Field(description="the version being served (changes after /admin/reload)")
+    report: dict = Field(description="measurement report of the served quantization")
+    swaps: int = Field(description="model swaps since the service started")

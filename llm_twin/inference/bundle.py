@@ -1,10 +1,11 @@
 """Package a served twin: the bundle folder, the BentoML model-store entries and the bento.
 
-Layout of a bundle (also what `LLM_TWIN_BUNDLE_DIR` serves in development):
-    model/  twin.gguf, served_model.json, runtime.json      → BentoML model `llm_twin_gguf`
-    index/  qdrant/ (a copy of the local Qdrant folder)      → BentoML model `llm_twin_index`
-With a Qdrant server (`runtime.qdrant_url`) the index model is empty and the service uses the live store.
-`BENTOML_HOME` defaults to `.twin/bentoml`, outside the folder being built.
+Layout of a bundle (also what the service's `bundle_dir` argument serves in development):
+    model/  twin.gguf, served_model.json, runtime.json, Modelfile (Ollama)  → BentoML model `llm_twin_gguf`
+    index/  qdrant/ (a copy of the local Qdrant folder)                      → BentoML model `llm_twin_index`
+With a Qdrant server (`infra.qdrant_url`) the index model is empty and the service uses the live store.
+`BENTOML_HOME` defaults to `.twin/bentoml`, outside the folder being built (the venv's activate script
+exports the same path, so `bentoml serve llm_twin:latest` finds the last deployed twin).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from pydantic import BaseModel
 
 from llm_twin.config.serving import BentoConfig
 from llm_twin.inference.export import REPORT_FILE, SERVED_FILE, SERVED_HF_DIR
+from llm_twin.inference.ollama import MODELFILE, write_modelfile
 from llm_twin.inference.runtime import RuntimeConfig
+from llm_twin.inference.service_args import ServiceArgs
 from llm_twin.paths import PROJECT_ROOT, state_dir
 
 log = logging.getLogger(__name__)
@@ -63,7 +66,10 @@ def write_bundle(out_dir: Path, served_dir: Path, runtime: RuntimeConfig, qdrant
     index = out_dir / "index"
     model.mkdir(parents=True)
     index.mkdir(parents=True)
-    for name in (SERVED_FILE, REPORT_FILE):
+    if runtime.serving.backend == "llama_cpp" and (Path(served_dir) / SERVED_FILE).is_file():
+        modelfile = write_modelfile(Path(served_dir) / SERVED_FILE, runtime)  # beside the served GGUF
+        log.info("Ollama Modelfile: %s (cd %s && ollama create twin -f Modelfile)", modelfile, modelfile.parent)
+    for name in (SERVED_FILE, REPORT_FILE, MODELFILE):
         if (Path(served_dir) / name).is_file():
             shutil.copy2(Path(served_dir) / name, model / name)
     if runtime.serving.backend == "transformers_bnb":
@@ -111,18 +117,46 @@ def build_bento(bundle_dir: Path, settings: BentoConfig, model_version: str) -> 
 
     gguf_tag, index_tag = save_models(bundle_dir, settings, model_version)
     ctx = stage_build_context(state_dir("bento_build") / settings.name)
-    # Pin the exact model versions just saved (service.py reads these at build time).
-    os.environ["LLM_TWIN_GGUF_MODEL"] = gguf_tag
-    os.environ["LLM_TWIN_INDEX_MODEL"] = index_tag
-    os.environ.pop("LLM_TWIN_BUNDLE_DIR", None)
+    # Pin the exact model versions just saved: the service's arguments are stored in the bento.
+    args = ServiceArgs(gguf_model=gguf_tag, index_model=index_tag)
     bento = bentoml.bentos.build_bentofile(build_ctx=str(ctx), bentofile=str(ctx / "bentofile.yaml"),
-                                           version=_bento_version(model_version))
+                                           version=_bento_version(model_version),
+                                           args=args.model_dump(exclude_none=True))
     tag = str(bento.tag)
     log.info("built bento %s", tag)
-    return BentoBuild(
-        bento_tag=tag, gguf_model_tag=gguf_tag, index_model_tag=index_tag, bentoml_home=str(home),
-        serve_command=f"BENTOML_HOME={home} BENTOML_DO_NOT_TRACK=true bentoml serve {tag} --port 3000",
-    )
+    return BentoBuild(bento_tag=tag, gguf_model_tag=gguf_tag, index_model_tag=index_tag, bentoml_home=str(home),
+                      serve_command=serve_command(tag, home))
+
+
+def serve_command(tag: str, home: Path) -> str:
+    """How to serve a built bento: on loopback (the service refuses other interfaces without an API key)."""
+    return f"BENTOML_HOME={home} BENTOML_DO_NOT_TRACK=true bentoml serve {tag} --host 127.0.0.1 --port 3000"
+
+
+def served_dirs(bundle_dir: str | None = None, gguf_model: str | None = None,
+                index_model: str | None = None) -> tuple[Path, Path | None]:
+    """(model folder, index folder) of a bundle folder or of BentoML model-store tags.
+
+    Raises FileNotFoundError naming what is missing; an index of None means "keep the one served"."""
+    if bundle_dir is not None:
+        root = Path(bundle_dir).expanduser()
+        if not (root / "model").is_dir():
+            raise FileNotFoundError(f"{root} is not a bundle folder (no model/ inside)")
+        return root / "model", root / "index"
+    if gguf_model is None:
+        raise ValueError("give a bundle_dir or a gguf_model tag")
+    return model_store_path(gguf_model), model_store_path(index_model) if index_model else None
+
+
+def model_store_path(tag: str) -> Path:
+    import bentoml
+    from bentoml.exceptions import BentoMLException
+
+    try:
+        return Path(bentoml.models.get(tag).path)
+    except (BentoMLException, ValueError) as exc:
+        home = os.environ.get("BENTOML_HOME", "~/bentoml")
+        raise FileNotFoundError(f"no BentoML model {tag!r} in the model store ({home}): {exc}") from exc
 
 
 def _bento_version(model_version: str) -> str | None:

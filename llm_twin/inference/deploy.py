@@ -3,8 +3,8 @@
 1. `resolve_model`: the merged twin of a Model Control Plane version (production by default), or the
    base model when no version exists yet and the config allows that fallback.
 2. `prepare_served_model`: GGUF export + quantization chosen by measurement on held-out author texts.
-3. `package`: bundle (GGUF, report, runtime.json, index snapshot on the local stack) → BentoML models →
-   bento; returns the command that serves it.
+3. `package`: Ollama Modelfile beside the GGUF, bundle (GGUF, report, runtime.json, Modelfile, index
+   snapshot on the local stack) → BentoML models → bento; returns the command that serves it.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def dataset_heldout_texts() -> list[str]:
         from zenml.client import Client
 
         dataset = Client().get_artifact_version("instruct_dataset").load()
-    except Exception as exc:  # no dataset yet: the caller falls back to the feature store / bundled texts
+    except Exception as exc:  # noqa: BLE001 - no dataset yet: the caller falls back to the feature store / bundled texts
         log.info("no instruct_dataset artifact for held-out texts: %s", exc)
         return []
     seen: set[str] = set()

@@ -1,7 +1,7 @@
 """GPU stacks: serve the merged twin with transformers + bitsandbytes 4/8-bit instead of llama.cpp.
 
-Same interface as `LlamaGenerator` (render / count_tokens / generate / close) so the engine does not care
-which backend it drives. 4-bit NF4 is what fits a 7B model on one consumer GPU; on this project's 135M
+Same interface as `LlamaGenerator` (render / count_tokens / generate / stream / close) so the engine does
+not care which backend it drives; `stream` hands the whole answer over as one piece. 4-bit NF4 is what fits a 7B model on one consumer GPU; on this project's 135M
 CPU model it degrades the output (see DESIGN.md), which is why the CPU default is the GGUF.
 """
 
@@ -11,7 +11,13 @@ import threading
 import time
 from pathlib import Path
 
-from llm_twin.inference.generator import Generation, GenerationParams
+from llm_twin.inference.generator import (
+    TEMPLATE_STOPS,
+    Generation,
+    GenerationParams,
+    GenerationStream,
+    TextStream,
+)
 
 
 def bnb_config(bits: int):
@@ -45,16 +51,32 @@ class TransformersGenerator:
     def render(self, messages: list[dict[str, str]]) -> str:
         return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
-    def generate(self, messages: list[dict[str, str]], params: GenerationParams | None = None) -> Generation:
-        import torch
-        from transformers import MaxTimeCriteria, StoppingCriteriaList
-
-        params = params or GenerationParams()
+    def _prepare(self, messages: list[dict[str, str]], params: GenerationParams):
         ids = self.tokenizer(self.render(messages), return_tensors="pt", add_special_tokens=False).to(self.model.device)
         n_prompt = int(ids["input_ids"].shape[1])
         budget = min(params.max_new_tokens, self.n_ctx - n_prompt - 1)
         if budget < 1:
             raise ValueError(f"prompt of {n_prompt} tokens leaves no room in the {self.n_ctx}-token context")
+        return ids, n_prompt, budget
+
+    def generate(self, messages: list[dict[str, str]], params: GenerationParams) -> Generation:
+        return self._generate(*self._prepare(messages, params), params)
+
+    def stream(self, messages: list[dict[str, str]], params: GenerationParams) -> GenerationStream:
+        prepared = self._prepare(messages, params)
+
+        def run(emit, cancel) -> Generation:
+            gen = self._generate(*prepared, params)
+            if gen.text:
+                emit(gen.text)
+            return gen
+
+        return GenerationStream(run)
+
+    def _generate(self, ids, n_prompt: int, budget: int, params: GenerationParams) -> Generation:
+        import torch
+        from transformers import MaxTimeCriteria, StoppingCriteriaList
+
         sample = params.temperature > 0
         with self._lock, torch.inference_mode():
             t0 = time.perf_counter()
@@ -69,7 +91,12 @@ class TransformersGenerator:
         finish = "stop" if eos in new else ("length" if len(new) >= budget else "time_limit")
         if eos in new:
             new = new[: new.index(eos)]
-        return Generation(text=self.tokenizer.decode(new, skip_special_tokens=True).strip(), prompt_tokens=n_prompt,
+        text = TextStream((*TEMPLATE_STOPS, *params.stop))
+        text.feed(self.tokenizer.decode(new, skip_special_tokens=True).encode())
+        text.finish()
+        if text.stopped:
+            finish = "stop"
+        return Generation(text=text.text, prompt_tokens=n_prompt,
                           completion_tokens=len(new), finish_reason=finish, seconds=round(elapsed, 4),
                           tokens_per_s=round(len(new) / elapsed, 2) if elapsed > 0 else 0.0)
 

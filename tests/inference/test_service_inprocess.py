@@ -4,24 +4,14 @@ retrieval and generation through the real engine (llama.cpp + MiniLM + local Qdr
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
 
-from tests.inference.conftest import AUTHOR, load_service_module
-
-
-@pytest.fixture(scope="module")
-def app_factory(service_bundle):
-    module = load_service_module(service_bundle)
-    return module.TwinService
+from tests.inference.conftest import AUTHOR, api_key_env
 
 
 @pytest.fixture(scope="module")
-def client(app_factory):
-    mp = pytest.MonkeyPatch()
-    mp.delenv("LLM_TWIN_API_KEY", raising=False)
-    with TestClient(app_factory.to_asgi()) as c:
-        yield c
-    mp.undo()
+def client(service_client):
+    with api_key_env(None):
+        yield service_client
 
 
 def test_health_docs_metrics(client):
