@@ -1,13 +1,15 @@
 """Benchmark: warehouse insert → searchable in Qdrant through the full streaming path.
 
-    python bench/ingest.py [--n 150] [--latency-docs 20] [--no-start] [overrides like infra.kafka_port=9093]
+    python bench/ingest.py [--quick] [--n 400] [--latency-docs 20] [--no-start] [overrides like infra.kafka_port=9093]
 
 Writes N documents (articles, posts, repositories) to the warehouse while the CDC watcher (a child
 process, as in production) and the Quix app (this process, so the sink can timestamp the moment each
 document is searchable) run, then measures the latency of single inserts at a gentle pace after warm-up.
 In the same run it encodes the very same chunks with the same model directly (`encode` ceiling) and
 reports the ratio. Last line: a JSON object with the figures. Unique queue/topic/database names and a
-temporary Qdrant folder keep it away from the project's data.
+temporary Qdrant folder keep it away from the project's data, and everything it wrote is removed at the
+end (the bench database, its queues and exchanges, its Kafka topic, the Qdrant folder). `--quick` runs
+the same path on a small burst (CI runs it, so a broken benchmark turns CI red).
 """
 
 from __future__ import annotations
@@ -64,6 +66,31 @@ def make_documents(n: int, seed: int = 0) -> list[Document]:
     return docs
 
 
+def remove_what_was_written(settings: StreamSetup, workdir: Path) -> None:
+    """Drop the bench database, queues, exchanges and topic, and the temporary Qdrant folder."""
+    import shutil
+
+    conns, cdc = settings.connections, settings.cdc
+    with conns.mongo_client() as client:
+        client.drop_database(conns.mongo_database)
+    connection = conns.rabbitmq_connection()
+    try:
+        channel = connection.channel()
+        for queue in (cdc.queue, cdc.dead_letter_queue):
+            channel.queue_delete(queue)
+        for exchange in (cdc.exchange, cdc.dead_letter_exchange):
+            channel.exchange_delete(exchange)
+    finally:
+        connection.close()
+    futures = conns.kafka_admin().delete_topics([settings.stream.topic], operation_timeout=10)
+    for future in futures.values():
+        try:
+            future.result(timeout=15)
+        except Exception as exc:  # noqa: BLE001 - a broker without the topic has nothing to remove
+            logging.getLogger(__name__).warning("topic %s not deleted: %s", settings.stream.topic, exc)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=400,
@@ -71,8 +98,11 @@ def main() -> None:
     parser.add_argument("--latency-docs", type=int, default=20)
     parser.add_argument("--warmup-docs", type=int, default=3)
     parser.add_argument("--no-start", action="store_true", help="services already run at the configured addresses")
+    parser.add_argument("--quick", action="store_true", help="a small burst (40 documents, 4 latency samples)")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
+    if args.quick:
+        args.n, args.latency_docs, args.warmup_docs = min(args.n, 40), min(args.latency_docs, 4), 2
     logging.basicConfig(level=logging.WARNING)
 
     suffix = uuid.uuid4().hex[:8]
@@ -157,7 +187,8 @@ def main() -> None:
     finally:
         os.killpg(watcher.pid, signal.SIGTERM)
         watcher.wait(30)
-    driver.join(5)
+        driver.join(5)
+        remove_what_was_written(settings, workdir)
     if failure:
         raise failure[0]
 

@@ -66,6 +66,31 @@ def torch_speed(model_dir: Path | str, new_tokens: int = 64, dtype: str = "float
     return SpeedMemory(backend=f"pytorch-{dtype}", tokens_per_s=count / elapsed, new_tokens=count, load_s=load_s)
 
 
+def decode_speed(gguf_path: Path | str, prompt: str, max_new_tokens: int, threads: int | None = None,
+                 n_ctx: int = 2048) -> SpeedMemory:
+    """Bare llama.cpp on a rendered prompt: greedy decoding until EOS or `max_new_tokens`, timed from the
+    first token as the service times itself, so `bench/serving.py` compares the service's loop with it."""
+    from llama_cpp import Llama
+
+    t0 = time.perf_counter()
+    llm = Llama(model_path=str(gguf_path), n_ctx=n_ctx, n_threads=threads or os.cpu_count(), verbose=False)
+    load_s = time.perf_counter() - t0
+    tokens = llm.tokenize(prompt.encode(), add_bos=False, special=True)
+    eos, count, first = llm.token_eos(), 0, None
+    for tok in llm.generate(tokens, temp=0.0, reset=True):
+        if first is None:
+            first = time.perf_counter()
+        if tok == eos:
+            break
+        count += 1
+        if count >= max_new_tokens:
+            break
+    elapsed = time.perf_counter() - (first or t0)
+    llm.close()
+    return SpeedMemory(backend="llama.cpp-bare", tokens_per_s=count / elapsed if elapsed > 0 else 0.0,
+                       new_tokens=count, load_s=load_s)
+
+
 def _rss_mb() -> float:
     with open("/proc/self/status") as fh:
         for line in fh:
