@@ -31,19 +31,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from llm_twin.config import compose  # noqa: E402
-from llm_twin.domain.documents import Article, Document, Post, Repository  # noqa: E402
-from llm_twin.embedding import get_embedder  # noqa: E402
-from llm_twin.features.processing import FeatureBuilder  # noqa: E402
-from llm_twin.streaming.app import StreamSetup, run_stream  # noqa: E402
+from llm_twin.config import compose
+from llm_twin.domain.documents import Article, Document, Post, Repository
+from llm_twin.embedding import get_embedder
+from llm_twin.features.processing import FeatureBuilder
+from llm_twin.streaming.app import StreamSetup, run_stream
 
-AUTHOR = {"author_id": "bench", "author_full_name": "Bench Author"}
-WORDS = (
-    "feature pipelines keep a vector store in sync with the warehouse while the model learns the voice of "
-    "its author from posts articles and code retrieval grounds every answer in real content"
-).split()
+AUTHOR_ID, AUTHOR_NAME = "bench", "Bench Author"
+WORDS = ["feature", "pipelines", "keep", "a", "vector", "store", "in", "sync", "with", "the", "warehouse", "while", "the", "model", "learns", "the", "voice", "of", "its", "author", "from", "posts", "articles", "and", "code", "retrieval", "grounds", "every", "answer", "in", "real", "content"]
 
 
 def make_documents(n: int, seed: int = 0) -> list[Document]:
@@ -57,12 +54,16 @@ def make_documents(n: int, seed: int = 0) -> list[Document]:
         tag = uuid.uuid4().hex[:8]
         if i % 3 == 0:
             body = "\n\n".join(" ".join(sentence() for _ in range(5)) for _ in range(6))
-            docs.append(Article(platform="medium", link=f"https://bench/a/{tag}", content={"title": f"A{i}", "text": body}, **AUTHOR))
+            docs.append(Article(platform="medium", link=f"https://bench/a/{tag}", content={"title": f"A{i}", "text": body},
+                                author_id=AUTHOR_ID, author_full_name=AUTHOR_NAME))
         elif i % 3 == 1:
-            docs.append(Post(platform="linkedin", link=f"https://bench/p/{tag}", content={"text": " ".join(sentence() for _ in range(4))}, **AUTHOR))
+            docs.append(Post(platform="linkedin", link=f"https://bench/p/{tag}",
+                             content={"text": " ".join(sentence() for _ in range(4))},
+                             author_id=AUTHOR_ID, author_full_name=AUTHOR_NAME))
         else:
             code = "\n".join(f"def step_{j}(x):\n    # {sentence()}\n    return x * {j}\n" for j in range(12))
-            docs.append(Repository(platform="github", link=f"https://bench/r/{tag}", name=f"r{i}", content={"pipeline.py": code}, **AUTHOR))
+            docs.append(Repository(platform="github", link=f"https://bench/r/{tag}", name=f"r{i}",
+                                   content={"pipeline.py": code}, author_id=AUTHOR_ID, author_full_name=AUTHOR_NAME))
     return docs
 
 
@@ -172,13 +173,14 @@ def main() -> None:
         finally:
             app_ref["app"].stop()  # type: ignore[attr-defined]
 
+    watch_log = open(workdir / "watch.log", "wb")  # noqa: SIM115 - the watcher writes to it until the end
     watcher = subprocess.Popen(
         [sys.executable, "-m", "llm_twin.cdc", *overrides],
-        cwd=ROOT, stdout=open(workdir / "watch.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT, stdout=watch_log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     driver = threading.Thread(target=drive, daemon=True)
 
-    def on_ready(app) -> None:  # noqa: ANN001
+    def on_ready(app) -> None:
         app_ref["app"] = app
         driver.start()
 
@@ -187,6 +189,7 @@ def main() -> None:
     finally:
         os.killpg(watcher.pid, signal.SIGTERM)
         watcher.wait(30)
+        watch_log.close()
         driver.join(5)
         remove_what_was_written(settings, workdir)
     if failure:

@@ -27,15 +27,22 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from llm_twin.config import ModelConfig, ServingConfig, load_group  # noqa: E402
-from llm_twin.config import group as cfg_group  # noqa: E402
-from llm_twin.inference.export import build_served_gguf, read_report  # noqa: E402
-from llm_twin.inference.measure import measure_in_subprocess  # noqa: E402
+from llm_twin.config import (
+    EmbeddingConfig,
+    ModelConfig,
+    MonitoringConfig,
+    RetrievalConfig,
+    ServingConfig,
+    load_group,
+)
+from llm_twin.inference.export import build_served_gguf, read_report
+from llm_twin.inference.measure import measure_in_subprocess
 
 INSTRUCTIONS = [
     "Write a short LinkedIn post about vector databases.",
@@ -80,14 +87,13 @@ def bench_index(path: Path) -> Path:
 
     from qdrant_client import QdrantClient
 
+    from llm_twin.config import EmbeddingConfig
     from llm_twin.domain.documents import DataType
     from llm_twin.domain.features import ChunkPayload
-    from llm_twin.inference.heldout import bundled_texts
-    from llm_twin.config import EmbeddingConfig
     from llm_twin.embedding import get_embedder
-    from llm_twin.rag.indexing import index_chunks
-
+    from llm_twin.inference.heldout import bundled_texts
     from llm_twin.paths import twin_home
+    from llm_twin.rag.indexing import index_chunks
 
     project = twin_home() / "qdrant"
     if (project / "collection").is_dir() and any((project / "collection").glob("embedded_*")):
@@ -107,7 +113,7 @@ def bench_index(path: Path) -> Path:
 def call(url: str, route: str, i: int, max_new_tokens: int) -> tuple[float, dict]:
     import requests
 
-    body = ({"instruction": INSTRUCTIONS[i % len(INSTRUCTIONS)], "max_new_tokens": max_new_tokens,
+    body: dict[str, Any] = ({"instruction": INSTRUCTIONS[i % len(INSTRUCTIONS)], "max_new_tokens": max_new_tokens,
              "temperature": 0.0} if route == "generate" else {"query": INSTRUCTIONS[i % len(INSTRUCTIONS)]})
     t0 = time.perf_counter()
     r = requests.post(f"{url}/{route}", json=body, timeout=300)
@@ -122,7 +128,7 @@ def load_test(url: str, n: int, clients: int, max_new_tokens: int) -> dict[str, 
         call(url, route, 0, max_new_tokens)  # warm-up
         with ThreadPoolExecutor(clients) as pool:
             t0 = time.perf_counter()
-            lat = [t for t, _ in pool.map(lambda i: call(url, route, i, max_new_tokens), range(n))]
+            lat = [t for t, _ in pool.map(call, [url] * n, [route] * n, range(n), [max_new_tokens] * n)]
             wall = time.perf_counter() - t0
         out[f"{route}_p50_s"] = round(percentile(lat, 0.5), 3)
         out[f"{route}_p95_s"] = round(percentile(lat, 0.95), 3)
@@ -169,7 +175,6 @@ def main() -> int:
         args.new_tokens, args.requests = min(args.new_tokens, 24), min(args.requests, 4)
 
     from llm_twin.models.base import packaged_gguf_path
-
     from llm_twin.paths import state_dir
 
     work = Path(tempfile.mkdtemp(prefix="bench-serving-", dir=state_dir("bench")))
@@ -195,7 +200,9 @@ def main() -> int:
 
     torch_m = measure_in_subprocess("torch", model_dir, args.new_tokens)
     gguf_m = measure_in_subprocess("gguf", served, args.new_tokens)
-    result = {
+    if report.served_perplexity is None or report.pytorch_perplexity is None:
+        raise RuntimeError("the served model was not measured (a bitsandbytes backend?): nothing to compare")
+    result: dict[str, Any] = {
         "model_version": version,
         "qtype": report.qtype,
         "heldout_source": source,
@@ -207,7 +214,7 @@ def main() -> int:
         "pytorch_fp32_perplexity": report.pytorch_perplexity,
         "served_perplexity": report.served_perplexity,
         "speedup": round(gguf_m.tokens_per_s / torch_m.tokens_per_s, 2),
-        "memory_ratio": round(gguf_m.peak_mb / torch_m.peak_mb, 3),
+        "memory_ratio": round((gguf_m.peak_mb or 0.0) / (torch_m.peak_mb or 1.0), 3),
         "perplexity_ratio": round(report.served_perplexity / report.pytorch_perplexity, 4),
         "served_file_mb": report.size_mb,
     }
@@ -225,8 +232,8 @@ def main() -> int:
 
         index = bench_index(work / "qdrant")
         cfg = compose(["monitoring.sinks=[memory]", "retrieval.default_author=null"])
-        runtime = runtime_config(version, None, cfg_group(cfg, "retrieval"), cfg_group(cfg, "embedding"), serving,
-                                 cfg_group(cfg, "monitoring"), Connections.of(cfg.infra))
+        runtime = runtime_config(version, None, RetrievalConfig.of(cfg.retrieval), EmbeddingConfig.of(cfg.embedding),
+                                 serving, MonitoringConfig.of(cfg.monitoring), Connections.of(cfg.infra))
         bundle = write_bundle(work / "bundle", served.parent, runtime, index)
         home = work / "bentoml"
         info = build_in_subprocess(bundle, home, "bench", ROOT)
