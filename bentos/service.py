@@ -141,8 +141,8 @@ class TwinService:
     index = _INDEX
 
     def __init__(self) -> None:
-        from llm_twin.inference.engine import TwinEngine
         from llm_twin.connections import Connections
+        from llm_twin.inference.engine import TwinEngine
         from llm_twin.inference.holder import EngineHolder
         from llm_twin.inference.runtime import RuntimeConfig
         from llm_twin.monitoring.traces import build_tracer

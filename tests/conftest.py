@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from llm_twin.infra.processes import free_port
-from llm_twin.infra.services import LocalServices
 from llm_twin.config import InfraConfig, load_group
 from llm_twin.connections import Connections
+from llm_twin.infra.processes import free_port
+from llm_twin.infra.services import LocalServices
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

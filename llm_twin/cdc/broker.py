@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import pika
 import pika.exceptions
@@ -115,8 +115,8 @@ class ConfirmedPublisher:
         try:
             if self._connection is not None and self._connection.is_open:
                 self._connection.close()
-        except Exception:  # noqa: BLE001 - closing a broken connection may fail; it is dropped anyway
-            pass
+        except Exception as exc:  # noqa: BLE001 - closing a broken connection may fail; it is dropped anyway
+            log.debug("closing the RabbitMQ connection failed: %s", exc)
         self._connection = None
         self._channel = None
 
@@ -155,7 +155,7 @@ class ConfirmedPublisher:
             on_error=self.close,
         )
 
-    def __enter__(self) -> "ConfirmedPublisher":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -7,7 +7,7 @@ resumes after the last confirmed change and at worst republishes a few (idempote
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.database import Database
@@ -28,7 +28,7 @@ class ResumeTokenStore:
     def save(self, watched: str, token: dict[str, Any], published: int = 0) -> None:
         self.collection.update_one(
             {"_id": self._key(watched)},
-            {"$set": {"token": token, "updated_at": datetime.now(timezone.utc)}, "$inc": {"published": published}},
+            {"$set": {"token": token, "updated_at": datetime.now(UTC)}, "$inc": {"published": published}},
             upsert=True,
         )
 

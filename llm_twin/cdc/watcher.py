@@ -144,8 +144,8 @@ class ChangeWatcher:
         for stream in self._streams.values():
             try:
                 stream.close()
-            except Exception:  # noqa: BLE001 - the stream is being dropped anyway
-                pass
+            except Exception as exc:  # noqa: BLE001 - the stream is being dropped anyway
+                log.debug("closing a change stream failed: %s", exc)
         self._streams.clear()
 
     def run(self, bounded: bool = False) -> WatchStats:

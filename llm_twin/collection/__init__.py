@@ -8,7 +8,13 @@ from llm_twin.collection.collector import (
     collect_repositories,
     ensure_collected,
 )
-from llm_twin.collection.models import CollectionReport, ItemResult, ItemStatus, NothingCollectedError, SkippedEntry
+from llm_twin.collection.models import (
+    CollectionReport,
+    ItemResult,
+    ItemStatus,
+    NothingCollectedError,
+    SkippedEntry,
+)
 
 __all__ = [
     "CollectionReport",

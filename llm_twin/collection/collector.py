@@ -14,7 +14,13 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from llm_twin.collection.local_repos import publish_local_repository
-from llm_twin.collection.models import CollectionReport, ItemResult, ItemStatus, NothingCollectedError, SkippedEntry
+from llm_twin.collection.models import (
+    CollectionReport,
+    ItemResult,
+    ItemStatus,
+    NothingCollectedError,
+    SkippedEntry,
+)
 from llm_twin.config.author import AuthorConfig
 from llm_twin.config.crawl import CrawlConfig
 from llm_twin.crawlers.errors import CollectError

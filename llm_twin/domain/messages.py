@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -20,7 +20,7 @@ from llm_twin.domain.documents import DataType
 
 MESSAGE_SCHEMA_VERSION = 1
 _JSON_OPTIONS = json_util.RELAXED_JSON_OPTIONS
-_DECODE_OPTIONS = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=timezone.utc)
+_DECODE_OPTIONS = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=UTC)
 
 
 class Operation(StrEnum):
@@ -47,7 +47,7 @@ class ChangeMessage(BaseModel):
     document: dict[str, Any] | None = None  # Extended JSON of the raw warehouse document
     resume_token: dict[str, Any] | None = None  # None for snapshot / reconciliation messages
     origin: Literal["change_stream", "snapshot", "reconcile"] = "change_stream"
-    timestamp: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    timestamp: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def data_type(self) -> DataType:
@@ -63,7 +63,7 @@ class ChangeMessage(BaseModel):
         return self.model_dump_json().encode("utf-8")
 
     @classmethod
-    def from_bytes(cls, body: bytes) -> "ChangeMessage":
+    def from_bytes(cls, body: bytes) -> ChangeMessage:
         return cls.model_validate_json(body)
 
     @classmethod
@@ -76,7 +76,7 @@ class ChangeMessage(BaseModel):
         resume_token: dict[str, Any] | None = None,
         origin: str = "change_stream",
         timestamp: datetime | None = None,
-    ) -> "ChangeMessage":
+    ) -> ChangeMessage:
         document = None
         if raw is not None and not operation.is_delete:
             document = _as_extended(raw)  # dates as {"$date": ...}: plain JSON, restored by raw_document
@@ -87,7 +87,7 @@ class ChangeMessage(BaseModel):
             document=document,
             resume_token=_as_extended(resume_token) if resume_token is not None else None,
             origin=origin,  # type: ignore[arg-type]
-            timestamp=timestamp or datetime.now(timezone.utc),
+            timestamp=timestamp or datetime.now(UTC),
         )
 
 

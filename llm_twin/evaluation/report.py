@@ -52,8 +52,8 @@ def html_report(report: EvaluationReport, decision: PromotionDecision | None, pl
     parts = [
         "<html><body style='font-family: sans-serif; max-width: 1100px'>",
         "<h2>LLM Twin evaluation</h2>",
-        f"<p>held-out samples: {report.held_out_samples} · dataset hash {html.escape(report.dataset_hash[:12])} · "
-        f"{report.duration_s:.0f} s</p>",
+        (f"<p>held-out samples: {report.held_out_samples} · dataset hash {html.escape(report.dataset_hash[:12])} · "
+        f"{report.duration_s:.0f} s</p>"),
         f"<table border='1' cellpadding='4' style='border-collapse: collapse'><tr><th>metric</th>{head}</tr>{rows}</table>",
     ]
     if decision is not None:

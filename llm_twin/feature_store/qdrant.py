@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Self
 
 from pydantic import ValidationError
 from qdrant_client import QdrantClient, models
@@ -54,7 +54,7 @@ class FeatureStore:
             self._client.close()
             self._client = None
 
-    def __enter__(self) -> "FeatureStore":
+    def __enter__(self) -> Self:
         self.ensure_collections()
         return self
 

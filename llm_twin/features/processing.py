@@ -35,16 +35,16 @@ class FeatureBuilder:
         """Clean (unless already cleaned) and chunk one document into its payloads."""
         cleaned = cleaned or self.clean(doc)
         texts = self.chunkers[doc.data_type].chunk(cleaned)
-        common = dict(
-            document_id=doc.id,
-            data_type=doc.data_type,
-            author_id=doc.author_id,
-            author_full_name=doc.author_full_name,
-            platform=doc.platform,
-            link=doc.link,
-            title=cleaned.title,
-            content_hash=doc.content_hash,
-        )
+        common = {
+            "document_id": doc.id,
+            "data_type": doc.data_type,
+            "author_id": doc.author_id,
+            "author_full_name": doc.author_full_name,
+            "platform": doc.platform,
+            "link": doc.link,
+            "title": cleaned.title,
+            "content_hash": doc.content_hash,
+        }
         return DocumentFeatures(
             data_type=doc.data_type,
             cleaned=CleanedPayload(text=cleaned.text, **common),

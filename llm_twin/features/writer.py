@@ -29,7 +29,7 @@ class WriteReport:
     write_s: float = 0.0
     applied_ids: list[str] = field(default_factory=list)  # documents now current in the store
 
-    def merge(self, other: "WriteReport") -> None:
+    def merge(self, other: WriteReport) -> None:
         for mine, theirs in ((self.documents, other.documents), (self.chunks, other.chunks), (self.deleted, other.deleted)):
             for key, value in theirs.items():
                 mine[key] = mine.get(key, 0) + value

@@ -80,7 +80,7 @@ def _load_state_dict(model_dir: Path) -> dict[str, np.ndarray]:
     tensors: dict[str, np.ndarray] = {}
     for file in files:
         with safe_open(str(file), framework="pt") as handle:
-            for name in handle.keys():
+            for name in handle:
                 tensors[name] = handle.get_tensor(name).float().numpy()
     return tensors
 

@@ -124,7 +124,7 @@ def measure_in_subprocess(kind: str, path: Path | str, new_tokens: int = 64, tim
     """Run `gguf_speed`/`torch_speed` in a fresh interpreter and return its speed and peak memory."""
     code = f"from llm_twin.inference.measure import _child; _child({kind!r}, {str(path)!r}, {new_tokens})"
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]), HF_HUB_OFFLINE="1")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout_s, env=env)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout_s, env=env, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"measurement of {path} failed: {proc.stderr[-2000:]}")
     return SpeedMemory.model_validate_json(proc.stdout.strip().splitlines()[-1])

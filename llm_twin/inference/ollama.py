@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from llm_twin.inference import go_template
 from llm_twin.domain.prompts import system_prompt
+from llm_twin.inference import go_template
 from llm_twin.inference.generator import render_chat
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     store = MongoTraceStore(conn, MonitoringConfig.of(cfg.monitoring).collection)
     try:
         traces = store.recent(args.limit)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure here is reported to the user as one line
         where = conn.describe()["mongo"]
         print(f"cannot read traces from {where}: {exc} (is the warehouse running?)", file=sys.stderr)
         return 2

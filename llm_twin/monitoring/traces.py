@@ -171,7 +171,7 @@ class Tracer:
                 try:
                     sink.write(trace)
                     self.written += 1
-                except Exception as exc:  # monitoring never breaks serving
+                except Exception as exc:  # noqa: BLE001 - monitoring never breaks serving
                     self.failures += 1
                     log.warning("trace sink %s failed: %s", type(sink).__name__, exc)
             self._queue.task_done()
@@ -210,7 +210,7 @@ def build_tracer(settings: MonitoringConfig, connections: Connections | None = N
             elif name == "comet":
                 try:
                     sinks.append(CometTraceSink(settings.comet_project, settings.comet_offline_dir))
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - an optional sink must not stop the service
                     log.warning("Comet trace sink unavailable: %s", exc)
             elif name == "memory":
                 sinks.append(MemorySink())

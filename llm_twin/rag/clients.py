@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 class Hit:
     """A search hit with its vector (for MMR) and validated payload."""
 
-    __slots__ = ("id", "score", "vector", "payload")
+    __slots__ = ("id", "payload", "score", "vector")
 
     def __init__(self, id: str, score: float, vector: np.ndarray | None, payload: ChunkPayload) -> None:
         self.id, self.score, self.vector, self.payload = id, score, vector, payload

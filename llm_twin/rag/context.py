@@ -6,7 +6,7 @@ overflows the model's context window), else estimated from words.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from llm_twin.rag.models import RetrievedChunk
 

@@ -21,7 +21,7 @@ _STOP = set(
     "those my your our their me i you we they write create draft make give tell explain please post "
     "article short long new some any how what why which who can could would should do does".split()
 )
-_INSTRUCTION = re.compile(r"^(please\s+)?(write|draft|create|compose|give me|tell me about|explain)\b[^:]*?\b(about|on)\b\s*", re.I)
+_INSTRUCTION = re.compile(r"^(please\s+)?(write|draft|create|compose|give me|tell me about|explain)\b[^:]*?\b(about|on)\b\s*", re.IGNORECASE)
 
 
 def split_identifiers(text: str) -> str:

@@ -96,5 +96,5 @@ class RabbitMQSource(Source):
             try:
                 if connection.is_open:
                     connection.close()
-            except Exception:  # noqa: BLE001 - unacked messages are requeued by the broker anyway
-                pass
+            except Exception as exc:  # noqa: BLE001 - unacked messages are requeued by the broker anyway
+                log.debug("closing the RabbitMQ connection failed: %s", exc)

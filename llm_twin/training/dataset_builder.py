@@ -168,7 +168,7 @@ def split_by_document(samples: list[InstructSample], test_size: float, seed: int
                 taken += len(group)
             else:
                 train.extend(group)
-    key = lambda s: (s.data_type, s.document_id, s.window_index)  # noqa: E731
+    key = lambda s: (s.data_type, s.document_id, s.window_index)
     return sorted(train, key=key), sorted(test, key=key)
 
 

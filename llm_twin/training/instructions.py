@@ -7,6 +7,7 @@ new class registered in GENERATORS plus a `generator.kind` value in the YAML.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from typing import Protocol
@@ -42,7 +43,7 @@ def keyphrases(text: str, k: int = 3) -> list[str]:
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9+#_-]{2,}", text.lower())]
     content = [w for w in words if w not in STOPWORDS]
     bigrams = Counter(
-        f"{a} {b}" for a, b in zip(words, words[1:]) if a not in STOPWORDS and b not in STOPWORDS
+        f"{a} {b}" for a, b in itertools.pairwise(words) if a not in STOPWORDS and b not in STOPWORDS
     )
     unigrams = Counter(content)
     phrases: list[str] = [bg for bg, n in bigrams.most_common(k) if n >= 2]

@@ -18,10 +18,10 @@ from pathlib import Path
 import pymongo
 import pytest
 
-from llm_twin.infra.processes import free_port
-from llm_twin.paths import PROJECT_ROOT
 from llm_twin.config import InfraConfig, load_group
 from llm_twin.connections import Connections
+from llm_twin.infra.processes import free_port
+from llm_twin.paths import PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
@@ -64,7 +64,7 @@ def test_etl_stream_features_through_run_py(tmp_path: Path, rabbitmq_url: str) -
 
     def run(*args: str) -> str:
         result = subprocess.run([sys.executable, "run.py", *args, *overrides], cwd=PROJECT_ROOT, env=env,
-                                capture_output=True, text=True, timeout=600)
+                                capture_output=True, text=True, timeout=600, check=False)
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
         return result.stdout
 
@@ -91,4 +91,4 @@ def test_etl_stream_features_through_run_py(tmp_path: Path, rabbitmq_url: str) -
         assert _dump_qdrant(qdrant) == streamed
     finally:
         subprocess.run([sys.executable, "-m", "llm_twin.infra", "stop"], cwd=PROJECT_ROOT, env=env,
-                       capture_output=True, timeout=60)
+                       capture_output=True, timeout=60, check=False)

@@ -9,9 +9,9 @@ import pytest
 
 from llm_twin.config import CrawlConfig
 from llm_twin.crawlers import CollectError, CrawlerRegistry
-from tests.configs import configured
 from llm_twin.crawlers.http import HttpClient, RateLimiter, parse_retry_after
 from llm_twin.domain.documents import Article, DataType, Post, User
+from tests.configs import configured
 
 AUTHOR = User(first_name="Maya", last_name="Lindqvist")
 

@@ -14,8 +14,8 @@ import pytest
 from llm_twin.collection.local_repos import make_git_repository
 from llm_twin.config import CrawlConfig
 from llm_twin.crawlers import CollectError, CrawlerRegistry
-from tests.configs import configured
 from llm_twin.domain.documents import Repository, User
+from tests.configs import configured
 from tests.web.conftest import INTERNAL, PUBLIC, redirect
 
 AUTHOR = User(first_name="Maya", last_name="Lindqvist")
@@ -56,7 +56,7 @@ def crawl(config: CrawlConfig, link: str) -> Repository:
 
 
 def test_github_link_cloned_through_rewrite(repo: Path):
-    config = configured("crawl", git=dict(max_file_bytes=4_000, url_rewrites={"https://github.com/": repo.as_uri() + "/"}))
+    config = configured("crawl", git={"max_file_bytes": 4_000, "url_rewrites": {"https://github.com/": repo.as_uri() + "/"}})
     doc = crawl(config, "https://github.com/maya/tiny")
     assert isinstance(doc, Repository) and doc.platform == "github" and doc.name == "tiny"
     assert doc.link == "https://github.com/maya/tiny"
@@ -143,7 +143,7 @@ def test_file_clone_outside_the_repos_folder_is_refused(repo: Path, tmp_path: Pa
         with pytest.raises(CollectError) as err:
             crawl(configured("crawl"), url)
         assert err.value.reason == "refused_path" and "repos folder" in err.value.message, url
-    config = configured("crawl", git=dict(url_rewrites={"https://github.com/": outside.parent.as_uri() + "/"}))
+    config = configured("crawl", git={"url_rewrites": {"https://github.com/": outside.parent.as_uri() + "/"}})
     with pytest.raises(CollectError) as err:  # a rewrite cannot lead outside either
         crawl(config, "https://github.com/maya/tiny")
     assert err.value.reason == "refused_path"

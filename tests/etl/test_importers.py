@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from llm_twin.config import ExportSpec
 from llm_twin.crawlers import CollectError
 from llm_twin.domain.documents import Article, Post, User
-from llm_twin.config import ExportSpec
 from llm_twin.importers import ExportArchive, importer_for
 from tests.configs import configured
 

@@ -37,6 +37,6 @@ def test_only_the_connections_module_constructs_clients() -> None:
 def test_import_contracts_hold() -> None:
     exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     assert exe, "import-linter is part of the dev dependencies (make setup)"
-    result = subprocess.run([exe, "--no-cache"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([exe, "--no-cache"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "0 broken" in result.stdout

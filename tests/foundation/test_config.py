@@ -9,8 +9,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from llm_twin.config import SELECTABLE_GROUPS, ConfigChoiceError, compose, group_choices
-from llm_twin.paths import PROJECT_ROOT
 from llm_twin.connections import Connections
+from llm_twin.paths import PROJECT_ROOT
 
 CLOUD_ENV = {
     "MONGODB_URI": "mongodb+srv://user:pw@cluster.example.net",
@@ -74,7 +74,8 @@ def test_local_infra_points_at_project_state() -> None:
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "run.py", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "run.py", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+        check=False,
     )
 
 

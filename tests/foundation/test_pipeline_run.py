@@ -23,7 +23,7 @@ def isolated_env(tmp_path: Path) -> dict[str, str]:
 
 
 def _python(env: dict[str, str], *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def test_smoke_pipeline_runs_and_is_listed(isolated_env: dict[str, str], tmp_path: Path) -> None:

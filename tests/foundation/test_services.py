@@ -10,11 +10,11 @@ import pika
 import pymongo
 import pytest
 
+from llm_twin.config import EmbeddingConfig, InfraConfig, load_group
+from llm_twin.connections import Connections
 from llm_twin.infra import smoke
 from llm_twin.infra.processes import free_port, pid_alive, read_pid
 from llm_twin.infra.services import LocalServices, ServiceError
-from llm_twin.config import EmbeddingConfig, InfraConfig, load_group
-from llm_twin.connections import Connections
 
 pytestmark = pytest.mark.services
 

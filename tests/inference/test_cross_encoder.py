@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from qdrant_client import QdrantClient
 
+from llm_twin.config import RetrievalConfig
 from llm_twin.rag.models import RetrievalRequest
 from llm_twin.rag.retriever import ContextRetriever
-from llm_twin.config import RetrievalConfig
 from tests.inference.conftest import AUTHOR, OTHER, retrieval_config
 
 QUERY = "write a post about vector databases and filtering"

@@ -43,7 +43,7 @@ def test_f32_export_matches_pytorch_and_quantization_is_measured(served):
 
 @pytest.mark.slow
 def test_perplexity_check_catches_a_wrong_export(served, base_model_dir, tmp_path):
-    out, report = served
+    _out, report = served
     wrong = export_gguf(base_model_dir, packaged_gguf_path(*BASE_GGUF), tmp_path / "wrong.gguf", permute_qk=False)
     windows = token_windows(base_model_dir, bundled_texts(), 192, 4)
     bad = gguf_perplexity(wrong, windows).perplexity

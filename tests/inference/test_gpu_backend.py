@@ -9,9 +9,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_bnb_4bit_generator_generates(base_model_dir):
+    from llm_twin.domain.prompts import build_messages, system_prompt
     from llm_twin.inference.generator import GenerationParams
     from llm_twin.inference.gpu import TransformersGenerator
-    from llm_twin.domain.prompts import build_messages, system_prompt
 
     gen = TransformersGenerator(base_model_dir, bits=4, n_ctx=512)
     messages = build_messages("Write one sentence about databases.", None, system_prompt("You are {author}.", "Jane Doe"))

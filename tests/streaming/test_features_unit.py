@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
-from llm_twin.domain.messages import ChangeMessage, Operation
-from llm_twin.domain.documents import Article, DataType, Post, Repository
-from llm_twin.domain.features import point_id
 from llm_twin.config import EmbeddingConfig, FeaturesConfig, load_group
 from llm_twin.config.features import ChunkingConfig
+from llm_twin.domain.documents import Article, DataType, Post, Repository
+from llm_twin.domain.features import point_id
+from llm_twin.domain.messages import ChangeMessage, Operation
 from llm_twin.embedding import load_tokenizer
 from llm_twin.features.chunking import Chunker
 from llm_twin.features.cleaning import EmptyDocumentError, clean_document
@@ -66,7 +68,7 @@ def test_chunks_respect_token_budget_and_overlap(tokenizer):
     assert len(chunks) > 5
     for chunk in chunks:
         assert len(tokenizer(chunk, add_special_tokens=False)["input_ids"]) <= 64
-    for first, second in zip(chunks, chunks[1:]):
+    for first, second in itertools.pairwise(chunks):
         assert first.split(". ")[-1].rstrip(".") in second  # the last sentence is repeated as overlap
     joined = " ".join(chunks)
     assert all(s in joined for s in sentences)  # nothing lost

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pika
 import pytest
 
-from llm_twin.domain.messages import ChangeMessage, Operation
 from llm_twin.cdc.watcher import drain_changes
 from llm_twin.domain.documents import DataType
 from llm_twin.domain.features import cleaned_collection, embedded_collection, point_id
+from llm_twin.domain.messages import ChangeMessage, Operation
 from llm_twin.feature_store.qdrant import FeatureStore
 from llm_twin.features.backfill import backfill
 from llm_twin.streaming.app import run_stream
@@ -111,7 +111,7 @@ def test_queue_messages_are_persistent_on_durable_queues(stream_settings):
         assert publisher.queue_depth() == 1
     connection = pika.BlockingConnection(pika.URLParameters(stream_settings.connections.rabbitmq_url.get_secret_value()))
     channel = connection.channel()
-    method, props, _ = channel.basic_get(cdc.queue, auto_ack=True)
+    _method, props, _ = channel.basic_get(cdc.queue, auto_ack=True)
     assert props.delivery_mode == 2 and props.content_type == "application/json"
     channel.queue_delete(cdc.queue)
     channel.queue_delete(cdc.dead_letter_queue)

@@ -10,9 +10,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import load_into_qdrant, make_corpus  # noqa: E402
+from corpus import load_into_qdrant, make_corpus
 
-from llm_twin.config import (  # noqa: E402
+from llm_twin.config import (
     DatasetConfig,
     EmbeddingConfig,
     EvaluationConfig,

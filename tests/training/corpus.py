@@ -11,7 +11,13 @@ import sys
 from pathlib import Path
 
 from llm_twin.domain.documents import DataType
-from llm_twin.domain.features import ChunkPayload, CleanedPayload, cleaned_collection, embedded_collection, point_id
+from llm_twin.domain.features import (
+    ChunkPayload,
+    CleanedPayload,
+    cleaned_collection,
+    embedded_collection,
+    point_id,
+)
 
 AUTHOR = "Maya Lindqvist"
 

@@ -11,7 +11,12 @@ from llm_twin.config.dataset import WindowConfig
 from llm_twin.connections import Connections, llm_client
 from llm_twin.domain.datasets import InstructSample
 from llm_twin.llm_client import LLMError
-from llm_twin.training.dataset_builder import AugmentContext, build_instruct_dataset, dedupe, split_by_document
+from llm_twin.training.dataset_builder import (
+    AugmentContext,
+    build_instruct_dataset,
+    dedupe,
+    split_by_document,
+)
 from llm_twin.training.instructions import TemplateGenerator, keyphrases, make_generator
 from llm_twin.training.windowing import window_text
 

@@ -7,15 +7,14 @@ import pytest
 from llm_twin.config import EmbeddingConfig, EvaluationConfig, load_group
 from llm_twin.evaluation.gate import decide
 from llm_twin.evaluation.schemas import ModelScores
-from llm_twin.evaluation.style import stylometry_similarity, profile, style_scores
+from llm_twin.evaluation.style import profile, style_scores, stylometry_similarity
 from llm_twin.evaluation.text_metrics import bleu, load_metric, rouge_l
-
 
 GATE = load_group("evaluation", schema=EvaluationConfig).gate
 EMBEDDING = load_group("embedding", schema=EmbeddingConfig)
 
 
-def GateConfig(**changes: object):  # noqa: N802 - the configured gate with some fields changed
+def GateConfig(**changes: object):
     return GATE.model_copy(update=changes)
 
 

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from corpus import load_into_qdrant, make_corpus
+
 from llm_twin.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ FAST = [
 
 
 def _python(env: dict[str, str], *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 QUERY = """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.configs import configured
 from llm_twin.web import FetchError, call_with_retries, parse_retry_after
+from tests.configs import configured
 
 SETTINGS = configured("crawl", retries={"max_attempts": 4, "backoff_base_s": 0.5, "backoff_max_s": 1.5,
                                          "retry_after_max_s": 10}).retries
