@@ -72,16 +72,13 @@ def dataset_heldout_texts() -> list[str]:
 def prepare_served_model(model: ResolvedModel, model_cfg: ModelConfig, serving: ServingConfig,
                          connections: Connections | None, author: str | None,
                          texts: list[str] | None = None) -> ServedModelReport:
-    from llm_twin.models.base import packaged_gguf_path
+    from llm_twin.models.base import base_gguf
 
     if serving.backend == "transformers_bnb":
         return prepare_hf_served_model(model, serving)
-    if not (model_cfg.gguf_package and model_cfg.gguf_file):
-        raise ValueError(
-            f"model {model_cfg.name!r} has no base GGUF to take tokenizer metadata from: on a GPU stack set "
-            "serving.backend=transformers_bnb (bitsandbytes 4/8-bit) instead of the llama.cpp export"
-        )
-    base_gguf = packaged_gguf_path(model_cfg.gguf_package, model_cfg.gguf_file)
+    # The GGUF the base model came from lends the export its tokenizer metadata; a base model that came as
+    # a Hugging Face folder (or hub id) has none, and the export writes the metadata from the merged folder.
+    base_file = base_gguf(model_cfg)
     source = "explicit"
     if not texts:
         texts, source = dataset_heldout_texts(), "instruct_dataset_test"
@@ -95,7 +92,7 @@ def prepare_served_model(model: ResolvedModel, model_cfg: ModelConfig, serving: 
             if client is not None:
                 client.close()
     out = state_dir("served", model.version)
-    return build_served_gguf(Path(model.path), base_gguf, out, texts, serving.quantization,
+    return build_served_gguf(Path(model.path), base_file, out, texts, serving.quantization,
                              model_version=model.version, heldout_source=source)
 
 

@@ -50,7 +50,7 @@ class ServedModelReport(BaseModel):
 
 def build_served_gguf(
     merged_dir: Path,
-    base_gguf: Path,
+    base_gguf: Path | None,
     out_dir: Path,
     texts: list[str],
     settings: QuantizationConfig,

