@@ -78,11 +78,18 @@ def test_template_renders_like_the_gguf_template(bundle_modelfile: Path):
 
 
 def test_unknown_template_family_gets_no_template(tmp_path: Path):
-    llama3 = ("{% for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n{{ m['content'] }}"
-              "<|eot_id|>{% endfor %}{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n"
-              "{% endif %}")
+    gemma = ("{% for m in messages %}<start_of_turn>{{ m['role'] }}\n{{ m['content'] }}<end_of_turn>\n{% endfor %}"
+             "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
     with pytest.raises(UnsupportedTemplate):
-        ollama_family(llama3)
+        ollama_family(gemma)
+    # Llama 3.1's template adds a dated system header that Ollama's plain llama3 TEMPLATE does not write:
+    # recognised as Llama 3, refused by the rendering check (no TEMPLATE: Ollama picks its own)
+    llama31 = ("{{- bos_token }}<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023"
+               "<|eot_id|>{% for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n"
+               "{{ m['content'] }}<|eot_id|>{% endfor %}{% if add_generation_prompt %}<|start_header_id|>assistant"
+               "<|end_header_id|>\n\n{% endif %}")
+    with pytest.raises(UnsupportedTemplate, match="llama3 TEMPLATE renders"):
+        ollama_family(llama31)
     # a ChatML look-alike that renders differently is caught by the rendering check, not written
     odd = "{% for m in messages %}<|im_start|>{{ m['role'] }}: {{ m['content'] }}<|im_end|>{% endfor %}"
     family = chatml_family(odd)
