@@ -174,7 +174,7 @@ def main() -> int:
     if args.quick:
         args.new_tokens, args.requests = min(args.new_tokens, 24), min(args.requests, 4)
 
-    from llm_twin.models.base import packaged_gguf_path
+    from llm_twin.models.base import base_gguf
     from llm_twin.paths import state_dir
 
     work = Path(tempfile.mkdtemp(prefix="bench-serving-", dir=state_dir("bench")))
@@ -190,7 +190,7 @@ def main() -> int:
     if args.gguf:
         report = read_report(Path(args.gguf))
     else:
-        report = build_served_gguf(model_dir, packaged_gguf_path(model_cfg.gguf_package, model_cfg.gguf_file),
+        report = build_served_gguf(model_dir, base_gguf(model_cfg),
                                    work / "served", texts, quantization, model_version=version,
                                    heldout_source=source)
     served = Path(report.gguf_path)

@@ -125,9 +125,9 @@ def _as_gguf_name(path: Path, workdir: Path) -> Path:
 
 def convert_gguf(source: Path, target: Path, dtype: str, extra: dict[str, Any] | None = None) -> Path:
     """Convert `source` into the HF folder `target` (written under a temporary name, then renamed)."""
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from llm_twin.models.loading import torch_dtype
     from llm_twin.models.tokenizer_check import compare_tokenization, describe
 
     family, header = inspect_gguf(source)
@@ -136,8 +136,8 @@ def convert_gguf(source: Path, target: Path, dtype: str, extra: dict[str, Any] |
     with tempfile.TemporaryDirectory(prefix="llm-twin-gguf-") as work:
         named = _as_gguf_name(source, Path(work))
         tokenizer = AutoTokenizer.from_pretrained(str(named.parent), gguf_file=named.name)
-        model = AutoModelForCausalLM.from_pretrained(str(named.parent), gguf_file=named.name,
-                                                     dtype=torch_dtype(dtype))
+        model: Any = AutoModelForCausalLM.from_pretrained(str(named.parent), gguf_file=named.name,
+                                                          dtype=getattr(torch, dtype))
     # The weights are already dequantized; drop the GGUF "quantizer" so they can be saved.
     model.hf_quantizer = None
     model.is_quantized = False
