@@ -294,3 +294,32 @@ def test_private_addresses_in_feeds_and_sitemaps_are_never_reached(twin_servers,
         assert "private_address" in source(report, links[2]).errors[0]
         assert internal.total_hits == 0
     assert warehouse.get_by_link("articles", internal.url("/secret")) is None
+
+
+def test_feed_over_the_size_limit_is_refused(site, crawl_config, warehouse):
+    huge = RSS.format(base="{base}", items=item("Post", "{base}/blog/posts/huge") * 400).encode()
+    assert len(huge) > crawl_config.max_body_bytes
+    site.routes["/huge/feed.xml"] = (200, huge, "application/rss+xml")
+    report = run(crawl_config, warehouse, site.url("/huge/feed.xml"), site.url("/blog/backpressure-is-a-feature"))
+    failed = next(i for i in report.items if i.status is ItemStatus.FAILED)
+    assert failed.reason == "too_large" and "100000 byte limit" in failed.error
+
+
+@pytest.mark.parametrize(("body", "root"), [
+    (b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- generated -->\n<?xml-stylesheet href="s.xsl"?><rss version="2.0">', "rss"),
+    (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "b">]><feed xmlns="http://www.w3.org/2005/Atom">', "feed"),
+    (b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">', "RDF"),
+    (b'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">', "sitemapindex"),
+    (b"<!DOCTYPE html><html><body><p>rss</p>", "html"),
+    (b"https://example.com/feed.xml", None),  # a URL is data here: feedparser is never handed one
+])
+def test_root_sniffing(body, root):
+    from llm_twin.crawlers.errors import CollectError
+    from llm_twin.crawlers.feeds import parse_feed
+    from llm_twin.crawlers.xmlsafe import sniff_root
+
+    assert sniff_root(body) == root
+    if root is None:
+        with pytest.raises(CollectError) as err:
+            parse_feed(body, "https://example.com/feed.xml")
+        assert err.value.reason == "bad_xml"
