@@ -14,6 +14,7 @@ from llm_twin.collection.models import (
     ItemStatus,
     NothingCollectedError,
     SkippedEntry,
+    SourceResult,
 )
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "ItemStatus",
     "NothingCollectedError",
     "SkippedEntry",
+    "SourceResult",
     "collect_author",
     "collect_exports",
     "collect_links",

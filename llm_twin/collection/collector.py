@@ -1,4 +1,5 @@
-"""One author's collection run: crawl links, import exports, crawl code repositories → warehouse.
+"""One author's collection run: crawl links (expanding feeds, sitemaps, Substack publications and Medium
+profiles into their posts), import exports, crawl code repositories → warehouse.
 
 Each source is isolated: its failure becomes an `ItemResult` with the reason, and the run goes on. A
 document is written only after it was fully built and validated, so a failing source writes nothing.
@@ -13,78 +14,102 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from llm_twin.collection.discovered import expand_source
 from llm_twin.collection.local_repos import publish_local_repository
 from llm_twin.collection.models import (
     CollectionReport,
     ItemResult,
-    ItemStatus,
     NothingCollectedError,
     SkippedEntry,
+    SourceResult,
 )
+from llm_twin.collection.results import failed as _failed
+from llm_twin.collection.results import stored as _store
 from llm_twin.config.author import AuthorConfig
 from llm_twin.config.crawl import CrawlConfig
+from llm_twin.crawlers.base import DiscoverableLink
+from llm_twin.crawlers.discovery import Discoverer, Plan
 from llm_twin.crawlers.errors import CollectError
+from llm_twin.crawlers.html import normalize_url
+from llm_twin.crawlers.http import Page
 from llm_twin.crawlers.registry import CrawlerRegistry
-from llm_twin.domain.documents import Document, User
+from llm_twin.domain.documents import User
 from llm_twin.importers import importer_for
 from llm_twin.paths import PROJECT_ROOT, state_dir
-from llm_twin.warehouse import Warehouse, WarehouseError
+from llm_twin.warehouse import Warehouse
 from llm_twin.web import mask_secrets, mask_url
 
 log = logging.getLogger(__name__)
 
 
-def _store(warehouse: Warehouse, document: Document, source: str, origin: str, crawler: str | None,
-           started: float) -> ItemResult:
+def _crawl(registry: CrawlerRegistry, link: str, author: User, warehouse: Warehouse,
+           origin: str = "link") -> ItemResult:
+    """Crawl one link with the crawler its domain maps to and store the document; a page that is a feed or
+    a sitemap raises `DiscoverableLink` (the caller expands it)."""
+    started = time.monotonic()
+    shown = mask_url(link)  # a clone URL may carry a token: never in the report or the logs
+    crawler_name = None
     try:
-        result = warehouse.upsert(document)
-    except (ValueError, TypeError, WarehouseError) as exc:
-        return _failed(source, origin, CollectError("warehouse", str(exc)), crawler, started)
-    return ItemResult(
-        source=source,
-        origin=origin,
-        status=ItemStatus(result.status.value),
-        crawler=crawler,
-        data_type=document.data_type.value,
-        platform=document.platform,
-        link=result.link,
-        document_id=result.id,
-        seconds=round(time.monotonic() - started, 3),
-    )
-
-
-def _failed(source: str, origin: str, error: CollectError, crawler: str | None, started: float) -> ItemResult:
-    log.warning("failed %s: %s", source, error)
-    return ItemResult(source=source, origin=origin, status=ItemStatus.FAILED, crawler=crawler,
-                      reason=error.reason, error=error.message, seconds=round(time.monotonic() - started, 3))
+        crawler = registry.get(link)
+        crawler_name = crawler.name
+        document = crawler.crawl(link, author)
+    except DiscoverableLink:
+        raise
+    except CollectError as exc:
+        return _failed(shown, origin, exc, crawler_name, started)
+    except Exception as exc:  # a crawler bug must not stop the other links
+        log.exception("unexpected error crawling %s", shown)
+        return _failed(shown, origin, CollectError("internal", mask_secrets(f"{type(exc).__name__}: {exc}")),
+                       crawler_name, started)
+    return _store(warehouse, document, shown, origin, crawler_name, started)
 
 
 def collect_links(links: list[str], author: User, crawl: CrawlConfig, warehouse: Warehouse,
-                  progress: bool = True, desc: str = "crawl links") -> list[ItemResult]:
-    """Crawl each link with the crawler its domain maps to (generic fallback) and store the document."""
+                  progress: bool = True, desc: str = "crawl links",
+                  discover: bool = True) -> tuple[list[ItemResult], list[SourceResult]]:
+    """Crawl each link with the crawler its domain maps to (generic fallback) and store the document.
+
+    With `discover` (and `crawl.discovery.enabled`), a link that is a feed, a sitemap, a Substack
+    publication or a Medium profile — by its URL, or by what it answered — is expanded into its posts
+    after the plain links, each post crawled once per run (a post also listed as a link is not crawled
+    twice); the second list reports each such source."""
     results: list[ItemResult] = []
+    sources: list[SourceResult] = []
     registry = CrawlerRegistry(crawl)
+    discoverer = Discoverer(crawl, registry) if discover and crawl.discovery.enabled else None
+    seen: set[str] = set()
+    pending: list[tuple[str, Plan | None, Page | None]] = []
     try:
         for link in tqdm(links, desc=desc, unit="link", disable=not progress or not links):
-            started = time.monotonic()
-            shown = mask_url(link)  # a clone URL may carry a token: never in the report or the logs
-            crawler_name = None
+            plan = discoverer.plan(link) if discoverer is not None else None
+            if plan is not None:
+                pending.append((link, plan, None))
+                continue
             try:
-                crawler = registry.get(link)
-                crawler_name = crawler.name
-                document = crawler.crawl(link, author)
-            except CollectError as exc:
-                results.append(_failed(shown, "link", exc, crawler_name, started))
+                item = _crawl(registry, link, author, warehouse)
+            except DiscoverableLink as exc:
+                pending.append((link, None, exc.page))
                 continue
-            except Exception as exc:  # a crawler bug must not stop the other links
-                log.exception("unexpected error crawling %s", shown)
-                results.append(_failed(shown, "link", CollectError("internal", mask_secrets(f"{type(exc).__name__}: {exc}")),
-                                       crawler_name, started))
-                continue
-            results.append(_store(warehouse, document, shown, "link", crawler_name, started))
+            results.append(item)
+            seen.update(_keys(link, item))
+        for link, plan, page in pending:
+            assert discoverer is not None
+            items, source = expand_source(discoverer, link, plan, page, author, warehouse, seen, progress)
+            results.extend(items)
+            if source is not None:
+                sources.append(source)
     finally:
         registry.close()
-    return results
+    return results, sources
+
+
+def _keys(link: str, item: ItemResult) -> set[str]:
+    """What a crawled link counts as in this run: its normalized URL and the link it was stored under."""
+    try:
+        keys = {normalize_url(link)}
+    except ValueError:
+        keys = set()
+    return keys | ({item.link} if item.link else set())
 
 
 def collect_exports(author_cfg: AuthorConfig, author: User, crawl: CrawlConfig, warehouse: Warehouse,
@@ -141,8 +166,9 @@ def collect_repositories(author_cfg: AuthorConfig, author: User, crawl: CrawlCon
         links.append(link)
     if links:
         git_cfg = crawl.git.model_copy(update={"url_rewrites": {**crawl.git.url_rewrites, **rewrites}})
-        results.extend(collect_links(links, author, crawl.model_copy(update={"git": git_cfg}), warehouse, progress,
-                                     desc="crawl repositories"))
+        crawled, _ = collect_links(links, author, crawl.model_copy(update={"git": git_cfg}), warehouse, progress,
+                                   desc="crawl repositories", discover=False)
+        results.extend(crawled)
     for item in results:
         item.origin = "repository"
     return results
@@ -154,7 +180,8 @@ def collect_author(author_cfg: AuthorConfig, crawl: CrawlConfig, warehouse: Ware
     started = time.monotonic()
     author = warehouse.get_or_create_user(author_cfg.full_name)
     report = CollectionReport(author=author.full_name, author_id=author.id)
-    report.items.extend(collect_links(author_cfg.links, author, crawl, warehouse, progress))
+    linked, report.sources = collect_links(author_cfg.links, author, crawl, warehouse, progress)
+    report.items.extend(linked)
     exported, report.skipped = collect_exports(author_cfg, author, crawl, warehouse, root, progress)
     report.items.extend(exported)
     report.items.extend(collect_repositories(author_cfg, author, crawl, warehouse, root, progress))
@@ -182,7 +209,7 @@ def collect_part(part: str, author_cfg: AuthorConfig, author: User, crawl: Crawl
     started = time.monotonic()
     report = CollectionReport(author=author.full_name, author_id=author.id)
     if part == "links":
-        report.items = collect_links(author_cfg.links, author, crawl, warehouse, progress)
+        report.items, report.sources = collect_links(author_cfg.links, author, crawl, warehouse, progress)
     elif part == "exports":
         report.items, report.skipped = collect_exports(author_cfg, author, crawl, warehouse, root, progress)
     elif part == "repositories":

@@ -1,8 +1,10 @@
 """What one author's collection run hands back.
 
-`CollectionReport`: one `ItemResult` per link / export entry / repository (with the failure reason when
-it failed), the input that was skipped because it could not be parsed at all (malformed or oversized CSV
-rows of an export), counts per status and per platform, and a plain-text summary table.
+`CollectionReport`: one `ItemResult` per link / export entry / repository / discovered post (with the
+failure reason when it failed), one `SourceResult` per discovered source (a feed, sitemap, Substack
+publication or Medium profile and what became of its entries), the input that was skipped because it
+could not be parsed at all (malformed or oversized CSV rows of an export), counts per status and per
+platform, and a plain-text summary table.
 """
 
 from __future__ import annotations
@@ -38,6 +40,25 @@ class ItemResult(BaseModel):
     reason: str | None = None  # stable failure code (http_404, timeout, robots_disallowed, ...)
     error: str | None = None  # human message naming the cause
     seconds: float = 0.0
+    discovered_from: str | None = None  # the feed / sitemap / profile link this post was found in
+    from_feed: bool = False  # stored from the feed's own content (the page was not used)
+    note: str | None = None  # why the page was not used, for a post stored from the feed
+
+
+class SourceResult(BaseModel):
+    """One discovered source (a feed, a sitemap, a Substack publication, a Medium profile) and its entries."""
+
+    source: str  # the author's link
+    kind: str  # medium, substack, rss, atom, rdf, sitemap
+    read: list[str] = Field(default_factory=list)  # the feed / sitemap URLs read
+    found: int = 0  # unique entries listed
+    crawled: int = 0  # stored from their page
+    from_feed: int = 0  # stored from the feed's content (page not fetchable, or feed_content: prefer)
+    failed: int = 0
+    over_limit: int = 0  # not crawled: past crawl.discovery.max_entries
+    duplicates: int = 0  # already collected in this run (listed as a link, or in an earlier source)
+    excluded: int = 0  # sitemap URLs that are not posts, entries without an http(s) link
+    errors: list[str] = Field(default_factory=list)  # parts that could not be read (the source itself, or a child)
 
 
 class SkippedEntry(BaseModel):
@@ -56,6 +77,7 @@ class CollectionReport(BaseModel):
     duration_s: float = 0.0
     items: list[ItemResult] = Field(default_factory=list)
     skipped: list[SkippedEntry] = Field(default_factory=list)
+    sources: list[SourceResult] = Field(default_factory=list)
 
     SKIPPED_EXAMPLES: ClassVar[int] = 5
 
@@ -105,6 +127,7 @@ class CollectionReport(BaseModel):
             "failure_reasons": self.failure_reasons(),
             "failures": self.failures()[:50],
             "skipped": self.skipped_summary(),
+            "discovered": [{**s.model_dump(), "read": s.read[:10], "errors": s.errors[:10]} for s in self.sources],
             "duration_s": round(self.duration_s, 2),
         }
 
@@ -116,6 +139,7 @@ class CollectionReport(BaseModel):
             duration_s=self.duration_s + other.duration_s,
             items=[*self.items, *other.items],
             skipped=[*self.skipped, *other.skipped],
+            sources=[*self.sources, *other.sources],
         )
 
     def summary_table(self) -> str:
@@ -129,6 +153,7 @@ class CollectionReport(BaseModel):
                 totals[k] += row[k]
         lines.append("-" * len(header))
         lines.append(f"{'total':<28}{totals['new']:>6}{totals['updated']:>9}{totals['unchanged']:>11}")
+        lines.extend(self.sources_table())
         failures = self.failures()
         lines.append(f"failed: {len(failures)}")
         for failure in failures:
@@ -140,6 +165,22 @@ class CollectionReport(BaseModel):
             if len(self.skipped) > self.SKIPPED_EXAMPLES:
                 lines.append(f"  … and {len(self.skipped) - self.SKIPPED_EXAMPLES} more")
         return "\n".join(lines)
+
+
+    def sources_table(self) -> list[str]:
+        """One row per discovered source: entries found, crawled, from the feed, failed, over the limit."""
+        if not self.sources:
+            return []
+        head = (f"  {'discovered source':<48}{'kind':>9}{'found':>7}{'crawled':>9}{'from_feed':>11}"
+                f"{'failed':>8}{'over_limit':>12}{'duplicates':>12}")
+        lines = [f"discovered sources: {len(self.sources)}", head]
+        for s in self.sources:
+            name = s.source if len(s.source) <= 46 else "…" + s.source[-45:]
+            lines.append(f"  {name:<48}{s.kind:>9}{s.found:>7}{s.crawled:>9}{s.from_feed:>11}{s.failed:>8}"
+                         f"{s.over_limit:>12}{s.duplicates:>12}")
+            for error in s.errors[: self.SKIPPED_EXAMPLES]:
+                lines.append(f"    ! {error}")
+        return lines
 
 
 class NothingCollectedError(RuntimeError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -67,6 +68,38 @@ class ExportLimitsConfig(Schema):
     ratio_grace_bytes: int = Field(ge=0, description="small members may compress better than max_ratio")
 
 
+def check_patterns(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
+    return patterns
+
+
+class DiscoveryConfig(Schema):
+    """Author links that expand to the author's posts: RSS / Atom feeds, sitemaps (and sitemap indexes),
+    Substack publications and Medium profiles. Each entry is crawled like a link; when its page cannot be
+    fetched, the feed's own full content (content:encoded, Atom content) is used."""
+
+    enabled: bool
+    max_entries: int = Field(ge=1, description="entries taken from one discovered source; the rest are "
+                                               "reported as over the limit")
+    max_sitemaps: int = Field(ge=1, description="child sitemaps read from one sitemap index")
+    feed_content: Literal["fallback", "prefer", "never"] = Field(
+        description="fallback: the feed's content when the page cannot be fetched; prefer: the feed's content "
+                    "without fetching the page; never: pages only")
+    content_types: list[str] = Field(description="media types a feed or sitemap may be served as")
+    feed_url_patterns: list[str] = Field(description="regexes on the lower-cased path?query of a feed link")
+    sitemap_url_patterns: list[str] = Field(description="regexes on the lower-cased path?query of a sitemap link")
+    sitemap_exclude_patterns: list[str] = Field(description="sitemap URLs that are not posts (tags, categories...)")
+
+    @field_validator("feed_url_patterns", "sitemap_url_patterns", "sitemap_exclude_patterns")
+    @classmethod
+    def _regexes(cls, patterns: list[str]) -> list[str]:
+        return check_patterns(patterns)
+
+
 class CrawlConfig(Schema):
     user_agent: str = Field(min_length=1)
     connect_timeout_s: float = Field(gt=0)
@@ -86,6 +119,7 @@ class CrawlConfig(Schema):
     default_crawler: str
     git: GitConfig
     exports: ExportLimitsConfig
+    discovery: DiscoveryConfig
 
     @field_validator("allowed_networks")
     @classmethod

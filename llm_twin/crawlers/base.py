@@ -6,14 +6,35 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from pydantic import ValidationError
 
 from llm_twin.config.crawl import CrawlConfig
 from llm_twin.crawlers.errors import CollectError
-from llm_twin.crawlers.html import canonical_url, normalize_url, parse_html
+from llm_twin.crawlers.feeds import FeedEntry
+from llm_twin.crawlers.html import (
+    canonical_url,
+    clean_text,
+    html_to_markdown,
+    normalize_url,
+    parse_html,
+    strip_noise,
+)
 from llm_twin.crawlers.http import HttpClient, Page
+from llm_twin.crawlers.xmlsafe import is_feed_or_sitemap, sniff_root
 from llm_twin.domain.documents import Article, Document, User
+
+HEADINGS = ("h1", "h2", "h3", "h4")
+
+
+class DiscoverableLink(CollectError):
+    """The link answered with a feed or a sitemap, not a page: the collector expands it instead of failing.
+
+    Carries the fetched page, so expanding it costs no second request."""
+
+    def __init__(self, page: Page) -> None:
+        super().__init__("discoverable", f"{page.url} is a feed or a sitemap, not a page")
+        self.page = page
 
 
 class Crawler(ABC):
@@ -34,8 +55,25 @@ class HtmlCrawler(Crawler):
 
     platform: str = "web"
 
+    #: Medium's feed content starts with the title and the subtitle as headings (`<h3>`, `<h4>`).
+    subtitle_heading_in_feed: bool = False
+
+    def accepted_types(self) -> list[str]:
+        """Page types, plus feed and sitemap types when discovery is on (a feed at any URL is found)."""
+        types = list(self.config.allowed_content_types)
+        if self.config.discovery.enabled:
+            types += [t for t in self.config.discovery.content_types if t not in types]
+        return types
+
     def crawl(self, link: str, author: User) -> Document:
-        page = self.client.get(link)
+        page = self.client.get(link, self.accepted_types())
+        if self.config.discovery.enabled:
+            if is_feed_or_sitemap(page.body):
+                raise DiscoverableLink(page)
+            if page.content_type not in self.config.allowed_content_types:
+                raise CollectError("content_type", f"{page.url} returned {page.content_type!r} with a "
+                                                   f"<{sniff_root(page.body) or '?'}> root: neither a page, "
+                                                   "a feed nor a sitemap")
         soup = parse_html(page.body)
         if soup.find() is None:
             raise CollectError("parse", f"{page.url} returned no parseable HTML")
@@ -76,3 +114,32 @@ class HtmlCrawler(Crawler):
             content={"title": title, "subtitle": subtitle, "text": text},
             published_at=published,
         )
+
+    def clean_feed_content(self, body: Tag) -> Tag:
+        """Remove the platform's own call-to-action blocks from a feed's content (as from its pages)."""
+        return body
+
+    def from_feed(self, entry: FeedEntry, author: User) -> Article:
+        """The article as the feed carries it (content:encoded / Atom content), for a page that cannot be
+        fetched; stored under the entry's link, tracking parameters dropped."""
+        link = normalize_url(entry.link)
+        if not entry.content_html:
+            raise CollectError("no_feed_content", f"the feed has no full content for {link} (only a summary)")
+        soup = parse_html(entry.content_html)
+        body = self.clean_feed_content(strip_noise(soup.body or soup))
+        title, subtitle = entry.title, entry.summary
+        first = body.find(True)
+        if first is not None and first.name in HEADINGS and clean_text(first.get_text(" ")) == title:
+            following = first.find_next_sibling(True)
+            first.decompose()  # the title is stored separately
+            if (self.subtitle_heading_in_feed and not subtitle and following is not None
+                    and following.name in HEADINGS):
+                subtitle = clean_text(following.get_text(" "))
+                following.decompose()
+        text = self.require_text(html_to_markdown(body), link, "article text in the feed's content")
+        try:
+            return self.article(link, author, title, subtitle, text, entry.published)
+        except ValidationError as exc:
+            first_error = exc.errors()[0]
+            raise CollectError("invalid_document",
+                               f"{link}: {first_error.get('loc')} {first_error.get('msg')}") from exc

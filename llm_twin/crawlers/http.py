@@ -29,6 +29,8 @@ from llm_twin.web import (
     Resolver,
     call_with_retries,
     parse_retry_after,
+    parse_target,
+    resolve_checked,
 )
 
 __all__ = ["HttpClient", "Page", "RateLimiter", "parse_retry_after"]
@@ -147,6 +149,16 @@ class HttpClient:
         return Page(url=response.url, requested_url=url, status=response.status,
                     content_type=response.content_type, body=response.body, encoding=response.encoding,
                     redirects=response.redirects, attempts=attempts)
+
+    def check_allowed(self, url: str) -> None:
+        """Refuse (`CollectError`) a URL the address policy would refuse, without requesting it: a link that
+        is stored without being fetched (a post read from its feed) obeys the same policy as a fetch."""
+        try:
+            target = parse_target(url)
+            resolve_checked(target.host, target.port, self.policy, self.config.connect_timeout_s,
+                            self.fetcher.resolver)
+        except FetchError as exc:
+            raise CollectError(exc.reason, exc.message) from exc
 
     # ---- internals -----------------------------------------------------------------------------------
     def _rate_limit(self, url: str) -> None:

@@ -64,6 +64,7 @@ def medium_blocks(article: Tag, skip: set[int]) -> list[str]:
 class MediumCrawler(HtmlCrawler):
     name = "medium"
     platform = "medium"
+    subtitle_heading_in_feed = True
 
     def extract(self, soup: BeautifulSoup, page: Page, link: str, author: User) -> Article:
         article = soup.find("article") or soup.body

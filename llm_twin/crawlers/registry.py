@@ -42,9 +42,13 @@ class CrawlerRegistry:
         `towardsdatascience.medium.com`), optionally with a port and a path prefix
         (`example.com/blog`, `127.0.0.1:8080/medium`) for sites that host several kinds of pages.
         """
+        return self.rule_for(link)[0]
+
+    def rule_for(self, link: str) -> tuple[str, str | None]:
+        """(crawler name, the matching `crawl.crawlers` key or None when the default applies)."""
         parts = urlsplit(link)
         if parts.scheme == "file" or link.endswith(".git"):
-            return "git"
+            return "git", None
         host = (parts.hostname or "").lower()
         if not host:
             raise CollectError("bad_url", f"{link!r} is not an absolute URL")
@@ -57,8 +61,9 @@ class CrawlerRegistry:
             if host_ok and (not prefix or path.startswith("/" + prefix)):
                 matches.append(key)
         if not matches:
-            return self.config.default_crawler
-        return self.config.crawlers[max(matches, key=len)]
+            return self.config.default_crawler, None
+        key = max(matches, key=len)
+        return self.config.crawlers[key], key
 
     def get(self, link: str) -> Crawler:
         name = self.name_for(link)

@@ -7,7 +7,7 @@ free part followed by `div.paywall`; what is visible is kept. Date: JSON-LD `dat
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 from llm_twin.crawlers.base import HtmlCrawler
 from llm_twin.crawlers.html import clean_text, html_to_markdown, meta, published_at, strip_noise
@@ -35,3 +35,8 @@ class SubstackCrawler(HtmlCrawler):
         text = html_to_markdown(strip_noise(body)) if body is not None else ""
         text = self.require_text(text, page.url)
         return self.article(link, author, title, subtitle, text, published_at(soup))
+
+    def clean_feed_content(self, body: Tag) -> Tag:
+        for widget in body.select(WIDGETS):
+            widget.decompose()
+        return body

@@ -1,9 +1,16 @@
 """Fixtures of the data-collection tests: a local website (http.server in a thread) serving pages modelled
 on Medium, Substack, LinkedIn and a personal blog plus every kind of bad response, a fast crawl config
-aimed at it, and a warehouse on the shared nx-27017 server with a fresh database per test."""
+aimed at it, and a warehouse on the shared nx-27017 server with a fresh database per test.
+
+For author discovery the site also serves a Substack-like publication (`/substack`: `/feed`,
+`/sitemap.xml`, `/p/<slug>`), a Medium-like profile (`/medium/@maya.lindqvist`, its feed at
+`/medium/feed/@maya.lindqvist`, stories behind a bot check that answers 403), a blog with an RSS 2.0 feed
+(`content:encoded`) and a sitemap index, an Atom feed (`/notes/atom.xml`), and broken or hostile XML
+(`/bad/...`); the documents are in `pages/feeds/`."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -23,7 +30,30 @@ from tests.configs import configured
 from tests.web.conftest import dns, servers, twin_servers  # noqa: F401
 
 PAGES = Path(__file__).parent / "pages"
+FEEDS = PAGES / "feeds"
 ROBOTS = "User-agent: *\nDisallow: /private/\n\nUser-agent: BadBot\nDisallow: /\n"
+POSTS = json.loads((FEEDS / "posts.json").read_text(encoding="utf-8"))
+XML_DOCUMENTS = {  # path -> (file in pages/feeds, content type), as the platforms serve them
+    "/substack/feed": ("substack_feed.xml", "application/xml; charset=utf-8"),
+    "/substack/sitemap.xml": ("substack_sitemap.xml", "application/xml"),
+    "/medium/feed/@maya.lindqvist": ("medium_feed.xml", "text/xml; charset=UTF-8"),
+    "/blog/feed.xml": ("blog_feed.xml", "application/rss+xml; charset=utf-8"),
+    "/blog/latest": ("blog_feed.xml", "application/rss+xml; charset=utf-8"),  # a feed at a page-like URL
+    "/blog/digest": ("blog_feed.xml", "text/html; charset=utf-8"),  # a feed served as HTML: found by its body
+    "/blog/sitemap.xml": ("blog_sitemap_index.xml", "application/xml"),
+    "/blog/sitemap-posts.xml": ("blog_sitemap_posts.xml", "application/xml"),
+    "/blog/sitemap-tags.xml": ("blog_sitemap_tags.xml", "application/xml"),
+    "/blog/sitemap-broken.xml": ("blog_sitemap_broken.xml", "application/xml"),
+    "/notes/atom.xml": ("notes_atom.xml", "application/atom+xml"),
+    "/bad/feed.xml": ("bad_truncated_feed.xml", "application/rss+xml"),
+    "/bad/bomb.xml": ("bad_billion_laughs.xml", "application/rss+xml"),
+    "/bad/sitemap.xml": ("bad_external_entity.xml", "application/xml"),
+}
+BOT_CHECKED = {  # Medium stories that answer crawlers with a bot check (Cloudflare's 403 challenge)
+    "/medium/@maya.lindqvist/idempotent-consumers-in-practice-8a1b2c3d4e5f",
+    "/medium/@maya.lindqvist/the-cost-of-a-cold-cache-5e6f7a8b9c0d",
+}
+ALWAYS_DOWN = {"/substack/p/reranking-on-a-budget": 503, "/notes/vector-quantization-field-guide": 502}
 
 
 class Site:
@@ -34,12 +64,23 @@ class Site:
         self.hits: dict[str, int] = defaultdict(int)
         self.user_agents: list[str] = []
         self.lock = threading.Lock()
+        # test-specific answers: path -> (status, body, content type)
+        self.routes: dict[str, tuple[int, bytes, str]] = {}
 
     def url(self, path: str) -> str:
         return self.base + path
 
     def page(self, name: str) -> bytes:
         return (PAGES / name).read_text(encoding="utf-8").replace("{base}", self.base).encode("utf-8")
+
+    def post(self, path: str) -> bytes | None:
+        """A post page of `pages/feeds/posts.json`, in its platform's layout."""
+        post = POSTS.get(path.lstrip("/"))
+        if post is None:
+            return None
+        template = "substack_post.html.tmpl" if path.startswith("/substack/") else "blog_post.html.tmpl"
+        html = (FEEDS / template).read_text(encoding="utf-8")
+        return html.format(base=self.base, path=path.lstrip("/"), **post).encode("utf-8")
 
 
 def _make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
@@ -80,6 +121,20 @@ def _make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
             }
             if path == "/robots.txt":
                 return self._send(200, ROBOTS.encode(), "text/plain")
+            if path in site.routes:
+                status, body, ctype = site.routes[path]
+                return self._send(status, body.replace(b"{base}", site.base.encode()), ctype)
+            if path in XML_DOCUMENTS:
+                name, ctype = XML_DOCUMENTS[path]
+                return self._send(200, site.page(f"feeds/{name}"), ctype)
+            if path in BOT_CHECKED:
+                return self._send(403, site.page("feeds/medium_bot_check.html"),
+                                  headers={"cf-mitigated": "challenge", "Cache-Control": "no-store"})
+            if path in ALWAYS_DOWN:
+                return self._send(ALWAYS_DOWN[path], b"<h1>Service Unavailable</h1>")
+            post = site.post(path)
+            if post is not None:
+                return self._send(200, post)
             if path in pages:
                 return self._send(200, site.page(pages[path]))
             if path == "/blog/flaky":  # 500 then 200 (odd hits fail, so every crawl sees the pair)
