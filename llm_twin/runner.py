@@ -47,7 +47,7 @@ def resolved_config(cfg: DictConfig) -> dict[str, Any]:
     data = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
     assert isinstance(data, dict)
     data.pop("hydra", None)
-    return data
+    return {str(k): v for k, v in data.items()}
 
 
 def load_entrypoint(path: str) -> Any:
@@ -90,7 +90,7 @@ def pipeline_options(cfg: DictConfig) -> dict[str, Any]:
 
 def start_services(cfg: DictConfig) -> Connections:
     connections = Connections.of(cfg.infra)
-    needed = list(PipelineConfig.of(cfg.pipeline).services)
+    needed: list[str] = list(PipelineConfig.of(cfg.pipeline).services)
     if connections.mode == "local" and needed:
         LocalServices(connections, twin_home()).start(needed)
     return connections

@@ -19,9 +19,9 @@ def _text_len(node: Tag) -> int:
     return sum(len(p.get_text(" ", strip=True)) for p in node.find_all(["p", "pre", "li"]))
 
 
-def main_content(soup: BeautifulSoup) -> Tag | None:
+def main_content(soup: Tag) -> Tag | None:
     """The element most likely to hold the article body."""
-    candidates = soup.find_all("article") + soup.find_all("main") + soup.find_all(attrs={"role": "main"})
+    candidates = soup.find_all("article") + soup.find_all("main") + soup.select('[role="main"]')
     candidates = [c for c in candidates if _text_len(c) > 0]
     if candidates:
         return max(candidates, key=_text_len)

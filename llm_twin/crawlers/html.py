@@ -57,13 +57,15 @@ class _Converter(MarkdownConverter):
                          escape_misc=False, code_language_callback=_code_language, strip_document="strip")
 
     def convert_hN(self, n: int, el: Tag, text: str, parent_tags: set[str]) -> str:
-        return super().convert_hN(min(n + 1, 6) if n == 1 else n, el, text, parent_tags)
+        return super().convert_hN(min(n + 1, 6) if n == 1 else n, el, text, parent_tags)  # type: ignore[misc]  # not in markdownify's stub
 
     def convert_pre(self, el: Tag, text: str, parent_tags: set[str]) -> str:
-        return super().convert_pre(el, text, parent_tags) if text.strip() else ""
+        return super().convert_pre(el, text, parent_tags) if text.strip() else ""  # type: ignore[misc]
 
     def convert_br(self, el: Tag, text: str, parent_tags: set[str]) -> str:
-        return "\n" + text if "pre" in parent_tags else super().convert_br(el, text, parent_tags).replace("  \n", "\n")
+        if "pre" in parent_tags:
+            return "\n" + text
+        return super().convert_br(el, text, parent_tags).replace("  \n", "\n")  # type: ignore[misc]
 
     def convert_figure(self, el: Tag, text: str, parent_tags: set[str]) -> str:
         return f"\n\n{text.strip()}\n\n" if el.find("pre") is not None else ""
@@ -88,7 +90,7 @@ class _Converter(MarkdownConverter):
 
 def _code_language(pre: Tag) -> str:
     code = pre.find("code")
-    classes = (code.get("class") if isinstance(code, Tag) else None) or pre.get("class") or []
+    classes: Any = (code.get("class") if isinstance(code, Tag) else None) or pre.get("class") or []
     for cls in classes:
         if cls.startswith(("language-", "lang-")):
             return cls.split("-", 1)[1]

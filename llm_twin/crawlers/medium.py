@@ -18,7 +18,7 @@ from llm_twin.domain.documents import Article, User
 
 def _code(pre: Tag) -> str:
     lang = ""
-    holder = pre.find(attrs={"data-code-block-lang": True})
+    holder = pre.select_one("[data-code-block-lang]")
     if isinstance(holder, Tag):
         lang = str(holder["data-code-block-lang"])
     for br in pre.find_all("br"):
@@ -51,7 +51,7 @@ def medium_blocks(article: Tag, skip: set[int]) -> list[str]:
                 else:
                     block = "- " + text
             elif node.name == "blockquote" or node.find_parent("blockquote") is not None:
-                if node.name == "blockquote" and node.find(attrs={"data-selectable-paragraph": True}):
+                if node.name == "blockquote" and node.select_one("[data-selectable-paragraph]"):
                     continue  # its paragraphs are quoted one by one
                 block = "> " + text
             else:
@@ -70,7 +70,7 @@ class MediumCrawler(HtmlCrawler):
         article = soup.find("article") or soup.body
         if article is None:
             article = soup
-        title_tag = article.find(attrs={"data-testid": "storyTitle"}) or article.find(class_="pw-post-title")
+        title_tag = article.select_one('[data-testid="storyTitle"]') or article.find(class_="pw-post-title")
         subtitle_tag = article.find(class_="pw-subtitle-paragraph")
         title = clean_text(title_tag.get_text(" ")) if title_tag else (meta(soup, "og:title") or "")
         subtitle = clean_text(subtitle_tag.get_text(" ")) if subtitle_tag else (meta(soup, "og:description") or "")

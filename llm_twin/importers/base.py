@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Self
+from typing import IO, Self
 from zlib import error as zlib_error
 
 from pydantic import ValidationError
@@ -32,7 +32,7 @@ CHUNK = 65536
 READABLE_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
 
 
-def read_bounded(stream: BinaryIO, name: str, limits: ExportLimitsConfig, compressed_size: int | None = None) -> bytes:
+def read_bounded(stream: IO[bytes], name: str, limits: ExportLimitsConfig, compressed_size: int | None = None) -> bytes:
     """Read `stream` in chunks, refusing it as soon as the real size or compression ratio is too large."""
     out = bytearray()
     while True:

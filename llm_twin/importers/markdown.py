@@ -8,6 +8,9 @@ a link the file's absolute `file://` URL identifies it.
 from __future__ import annotations
 
 import re
+from datetime import date as date_type
+from datetime import datetime
+from typing import Any
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,11 +58,11 @@ class MarkdownFolderImporter(Importer):
         link = meta.get("canonical_url") or meta.get("link") or meta.get("url")
         link = normalize_url(str(link)) if link else (Path(self.path).resolve() / name).as_uri()
         date_value = meta.get("date")
-        date = parse_date(date_value.isoformat() if hasattr(date_value, "isoformat") else str(date_value or ""))
+        date = parse_date(date_value.isoformat() if isinstance(date_value, (datetime, date_type)) else str(date_value or ""))
         platform = str(meta.get("platform") or self.spec.platform or "markdown")
         kind = str(meta.get("type") or "article").lower()
-        common = {"platform": platform, "link": link, "author_id": author.id,
-                  "author_full_name": author.full_name, "published_at": date}
+        common: dict[str, Any] = {"platform": platform, "link": link, "author_id": author.id,
+                                  "author_full_name": author.full_name, "published_at": date}
         if kind == "post":
             content = {"text": body} if not title else {"title": title, "text": body}
             return Post(content=content, **common)

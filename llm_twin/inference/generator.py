@@ -37,7 +37,8 @@ def render_chat(template: str, messages: list[dict[str, str]], bos: str = "", eo
     """Chat messages → prompt text with the model's own Jinja chat template (as llama.cpp servers do)."""
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)(messages=messages).prompt
+    chat: Any = messages  # plain role/content dicts are what llama_cpp's TypedDict messages are at run time
+    return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)(messages=chat).prompt
 
 
 class GenerationParams(BaseModel):

@@ -308,7 +308,10 @@ def _run(nodes: list[Node], dot: Any, scope: _Scope, out: list[str]) -> None:
     for node in nodes:
         if node.kind == "text":
             out.append(node.text)
-        elif node.kind == "out":
+            continue
+        if node.expr is None:  # the parser gives every action an expression
+            raise TemplateError(f"{node.kind} action without an expression")
+        if node.kind == "out":
             out.append(_show(_eval(node.expr, dot, scope)))
         elif node.kind == "if":
             _run(node.body if truth(_eval(node.expr, dot, scope)) else node.orelse, dot, scope, out)

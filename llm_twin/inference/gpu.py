@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from llm_twin.inference.generator import (
     TEMPLATE_STOPS,
@@ -49,9 +50,9 @@ class TransformersGenerator:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def render(self, messages: list[dict[str, str]]) -> str:
-        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return str(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
 
-    def _prepare(self, messages: list[dict[str, str]], params: GenerationParams):
+    def _prepare(self, messages: list[dict[str, str]], params: GenerationParams) -> tuple[Any, int, int]:
         ids = self.tokenizer(self.render(messages), return_tensors="pt", add_special_tokens=False).to(self.model.device)
         n_prompt = int(ids["input_ids"].shape[1])
         budget = min(params.max_new_tokens, self.n_ctx - n_prompt - 1)
@@ -92,7 +93,7 @@ class TransformersGenerator:
         if eos in new:
             new = new[: new.index(eos)]
         text = TextStream((*TEMPLATE_STOPS, *params.stop))
-        text.feed(self.tokenizer.decode(new, skip_special_tokens=True).encode())
+        text.feed(str(self.tokenizer.decode(new, skip_special_tokens=True)).encode())
         text.finish()
         if text.stopped:
             finish = "stop"

@@ -178,7 +178,11 @@ class Tracer:
 
     def flush(self, timeout_s: float = 10.0) -> None:
         done = threading.Event()
-        threading.Thread(target=lambda: (self._queue.join(), done.set()), daemon=True).start()
+        def wait_for_queue() -> None:
+            self._queue.join()
+            done.set()
+
+        threading.Thread(target=wait_for_queue, daemon=True).start()
         done.wait(timeout_s)
 
     def recent(self, limit: int = 20) -> list[Trace]:

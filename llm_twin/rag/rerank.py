@@ -23,7 +23,7 @@ def mmr(query_vec: np.ndarray, hits: list[Hit], k: int, lam: float = 0.7) -> lis
     with_vec = [h for h in hits if h.vector is not None]
     if len(with_vec) != len(hits):  # no vectors: fall back to score order
         return sorted(hits, key=lambda h: h.score, reverse=True)[:k]
-    mat = np.stack([h.vector for h in hits])
+    mat = np.stack([h.vector for h in with_vec if h.vector is not None])
     mat = mat / np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-9)
     q = query_vec / max(float(np.linalg.norm(query_vec)), 1e-9)
     relevance = mat @ q

@@ -97,7 +97,7 @@ def self_query(
     meta.author = request.author or meta.author or settings.default_author
     if request.platform:
         meta.platform = request.platform.lower()
-    types = list(settings.data_types)
+    types: list[str] = list(settings.data_types)
     if meta.is_code and "code" in types:
         types = ["code"] + [t for t in types if t != "code"]
     meta.data_types = types

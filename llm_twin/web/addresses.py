@@ -20,6 +20,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from llm_twin.web.errors import FetchError
 
@@ -174,10 +175,11 @@ def resolve(host: str, port: int, timeout_s: float, resolver: Resolver | None = 
     if not done.wait(max(timeout_s, 0.0)):
         raise FetchError("timeout", f"resolving {host} took longer than {timeout_s:.3g} s")
     error = result.get("error")
-    if error is not None:
-        raise FetchError("dns", f"cannot resolve host {host!r}: {error}") from error  # type: ignore[misc]
+    if isinstance(error, BaseException):
+        raise FetchError("dns", f"cannot resolve host {host!r}: {error}") from error
+    resolved = result.get("addresses")
     try:
-        addresses = [ipaddress.ip_address(str(a).split("%", 1)[0]) for a in result["addresses"]]  # type: ignore[union-attr]
+        addresses = [ipaddress.ip_address(str(a).split("%", 1)[0]) for a in cast(Iterable[Any], resolved or [])]
     except ValueError as exc:
         raise FetchError("dns", f"resolver returned an invalid address for {host!r}: {exc}") from exc
     if not addresses:
