@@ -8,11 +8,11 @@ a link the file's absolute `file://` URL identifies it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date as date_type
 from datetime import datetime
-from typing import Any
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import yaml
 
