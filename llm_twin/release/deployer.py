@@ -34,7 +34,7 @@ def deploy_version(version: str, cfg: ReleaseConfig, passthrough: list[str] | No
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     run_name = f"release-deploy-{version}-{stamp}"
     overrides = [*(passthrough_overrides() if passthrough is None else passthrough), *cfg.deploy_overrides,
-                 f"pipeline.params.version={version}", "pipeline.params.allow_base_fallback=false",
+                 f"pipeline.params.version='{version}'", "pipeline.params.allow_base_fallback=false",
                  f"run_name={run_name}"]
     log_path = state_dir("release") / f"{run_name}.log"
     argv = run_argv("deploy", overrides)
