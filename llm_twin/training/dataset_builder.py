@@ -14,7 +14,8 @@ import random
 import re
 import statistics
 from collections import Counter, defaultdict
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from tqdm.auto import tqdm
 
@@ -84,7 +85,8 @@ def make_samples(
                 stats["too_short"] += 1
                 continue
             instruction = generator.instruction(window, data_type=feature, platform=doc.platform, title=doc.title)
-            kind, context = "plain", None
+            kind: Literal["plain", "augmented"] = "plain"
+            context: str | None = None
             wants_context = cfg.augmented.enabled and _unit_random(cfg.seed, f"{doc.document_id}:{index}") < cfg.augmented.fraction
             if wants_context and retriever is not None:
                 chunks = retriever.retrieve(instruction, feature, doc.document_id, cfg.augmented.top_k)
@@ -232,6 +234,8 @@ def build_instruct_dataset(
         tokenizer=tokenizer_name,
         seed=cfg.seed,
         dataset_hash=dataset.content_hash(),
+        source_documents={d.document_id: d.content_hash for d in documents},
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     log.info("instruct dataset: %s", dataset.metadata.counts)
     return dataset

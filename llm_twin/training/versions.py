@@ -22,7 +22,7 @@ def rows(name: str = "llm_twin") -> list[dict[str, str]]:
     versions = Client().list_model_versions(model=name, size=100, sort_by="desc:number").items
     out = []
     for version in versions:
-        metadata = version.run_metadata
+        metadata: dict[str, Any] = dict(version.run_metadata)
         base = (metadata.get("evaluation_vs") or {}).get("base") or {}
         out.append({
             "version": str(version.number),
