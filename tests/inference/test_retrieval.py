@@ -82,4 +82,5 @@ def test_context_budget_truncates_first_chunk():
     chunk = RetrievedChunk(id="x", document_id="d", chunk_index=0, data_type="articles", platform="medium",
                            author=AUTHOR, link="https://x", text="word " * 500, score=1.0)
     text, tokens, used = assemble_context([chunk, chunk.model_copy(update={"id": "y"})], budget=100)
-    assert used == [chunk] and tokens <= 100 and text.startswith("[1]")
+    assert used == [chunk] and tokens <= 100 and text.startswith("word")
+    assert "[1]" not in text and "https://" not in text  # plain passages: no numbered source lines
