@@ -20,7 +20,8 @@ URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"'`)\]]+", re.IGNORECASE)
 _TRAILING = ".,;:!?"  # sentence punctuation after a URL is not part of it
 PLATFORMS = ("linkedin", "medium", "substack", "github", "blog", "x", "twitter", "web", "page", "url")
 # Scaffolding a model copies from a numbered context: "[6]" citations and "(platform; link)" source lines.
-_CITATION = re.compile(r"\[\s*\d{1,3}\s*\]")
+# A citation stands on its own ("as I wrote [2]"); `x[0]` or `rows[1]` in code is indexing, not a marker.
+_CITATION = re.compile(r"(?<![\w\])'\"])\[\s*[1-9]\d{0,2}\s*\]")
 _SOURCE_LINE = re.compile(r"\(\s*(?:" + "|".join(PLATFORMS) + r")\b[^()\n]{0,200}?;[^()\n]{0,300}\)", re.IGNORECASE)
 _SOURCE_LABEL = re.compile(r"^\s*(?:sources?|context|references?)\s*:\s*$", re.IGNORECASE | re.MULTILINE)
 
