@@ -24,7 +24,7 @@ import logging
 import weakref
 from http import HTTPStatus
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import bentoml
 from bentoml.exceptions import BentoMLException
@@ -328,4 +328,5 @@ def _sse(stream, request: ChatCompletionRequest, release):
         release()
 
 
-TwinService.add_asgi_middleware(ApiKeyMiddleware, env_name=ARGS.api_key_env)
+# The decorators' stubs hand back the class; the object really is a bentoml.Service.
+cast("bentoml.Service[TwinService]", TwinService).add_asgi_middleware(ApiKeyMiddleware, env_name=ARGS.api_key_env)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from zenml import log_metadata, step
+from zenml.metadata.metadata_types import MetadataType
 
 from llm_twin.config import DatasetConfig, EmbeddingConfig, InfraConfig, ModelConfig
 from llm_twin.connections import Connections
@@ -19,7 +20,7 @@ def build_instruct_dataset(
 
     built = build(Connections.of(infra), dataset, model, embedding)
     meta = built.metadata
-    metadata = {
+    metadata: dict[str, MetadataType] = {
         "dataset_hash": meta.dataset_hash,
         "generator": meta.generator,
         "documents": meta.documents,

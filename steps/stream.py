@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from zenml import log_metadata, step
+from zenml.metadata.metadata_types import MetadataType
 
 from llm_twin.cdc.watcher import drain_changes
 from llm_twin.config import CdcConfig, EmbeddingConfig, FeaturesConfig, InfraConfig, StreamConfig
@@ -16,7 +17,7 @@ from llm_twin.streaming.app import StreamSetup, run_stream
 def capture_changes(infra: InfraConfig, cdc: CdcConfig) -> Annotated[dict[str, Any], "cdc_report"]:
     """Publish every change since the last confirmed resume token (a snapshot on the first run)."""
     stats = drain_changes(Connections.of(infra), cdc)
-    report = {"published": stats.published, "snapshot": stats.snapshot, "reconnects": stats.reconnects}
+    report: dict[str, MetadataType] = {"published": stats.published, "snapshot": stats.snapshot, "reconnects": stats.reconnects}
     log_metadata(metadata=report)
     return report
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from zenml import ArtifactConfig, get_step_context, log_metadata, step
 from zenml.enums import ArtifactType
+from zenml.metadata.metadata_types import MetadataType
 from zenml.types import HTMLString
 
 from llm_twin.config import ModelConfig, TrainingConfig
@@ -59,10 +60,10 @@ def train_model(
         "comet_archive": out.comet_archive or "",
         "comet_experiment": out.comet_experiment_key or "",
     }
-    metrics = {k: v for k, v in metrics.items() if v is not None}
-    log_metadata(metadata=metrics)
+    logged: dict[str, MetadataType] = {k: v for k, v in metrics.items() if v is not None}
+    log_metadata(metadata=logged)
     if context.model_version is not None:
-        log_metadata(metadata={"training": metrics}, infer_model=True)
+        log_metadata(metadata={"training": logged}, infer_model=True)
     html = png_html(Path(out.loss_plot), "QLoRA SFT loss")
     if out.samples:
         html += "<h3>Sample generations</h3>" + "".join(

@@ -49,15 +49,15 @@ def backoff(cfg: CdcConfig, retry_on: tuple[type[BaseException], ...], what: str
     """Exponential backoff with jitter from `cdc.retry_*`; `retry_attempts: 0` (or `forever`) never gives up
     (long-running processes). `sleep` lets a stoppable loop wake up early."""
     stop = stop_never if forever or cfg.retry_attempts == 0 else stop_after_attempt(cfg.retry_attempts + 1)
-    return Retrying(
+    retrying = Retrying(
         stop=stop,
         wait=wait_exponential_jitter(initial=cfg.retry_initial_s, max=cfg.retry_max_s, jitter=cfg.retry_initial_s),
         retry=retry_if_exception_type(retry_on),
         before_sleep=lambda state: log.warning(
             "%s failed (%s); retrying", what, state.outcome.exception() if state.outcome else "?"
         ),
-        **({"sleep": sleep} if sleep is not None else {}),
     )
+    return retrying if sleep is None else retrying.copy(sleep=sleep)
 
 
 def retry(action: Callable[[], T], cfg: CdcConfig, what: str, on_error: Callable[[], None] | None = None) -> T:

@@ -8,6 +8,7 @@ documents are re-published as updates, points of documents gone from the warehou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pymongo.database import Database
@@ -33,7 +34,7 @@ class Drift:
         return {"missing": len(self.missing), "stale": len(self.stale), "orphans": len(self.orphans)}
 
 
-def find_drift(db: Database, store: FeatureStore, collections: list[str]) -> dict[DataType, Drift]:
+def find_drift(db: Database, store: FeatureStore, collections: Sequence[str]) -> dict[DataType, Drift]:
     result: dict[DataType, Drift] = {}
     for name in collections:
         data_type = DataType(name)
@@ -49,7 +50,7 @@ def find_drift(db: Database, store: FeatureStore, collections: list[str]) -> dic
 
 
 def reconcile(
-    db: Database, store: FeatureStore, publisher: ConfirmedPublisher, collections: list[str]
+    db: Database, store: FeatureStore, publisher: ConfirmedPublisher, collections: Sequence[str]
 ) -> dict[str, dict[str, int]]:
     """Re-publish the drifted documents through the normal stream; returns drift counts per type."""
     drift = find_drift(db, store, collections)

@@ -7,6 +7,7 @@ resumes after the last confirmed change and at worst republishes a few (idempote
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ class ResumeTokenStore:
         doc = self.collection.find_one({"_id": self._key(watched)})
         return doc["token"] if doc else None
 
-    def save(self, watched: str, token: dict[str, Any], published: int = 0) -> None:
+    def save(self, watched: str, token: Mapping[str, Any], published: int = 0) -> None:
         self.collection.update_one(
             {"_id": self._key(watched)},
             {"$set": {"token": token, "updated_at": datetime.now(UTC)}, "$inc": {"published": published}},

@@ -28,6 +28,7 @@ from llm_twin.web import (
     FetchLimits,
     Resolver,
     call_with_retries,
+    decode_body,
     parse_retry_after,
     parse_target,
     resolve_checked,
@@ -51,13 +52,7 @@ class Page:
 
     @property
     def text(self) -> str:
-        for enc in (self.encoding, "utf-8"):
-            if enc:
-                try:
-                    return self.body.decode(enc)
-                except (LookupError, UnicodeDecodeError):
-                    continue
-        return self.body.decode("latin-1")
+        return decode_body(self.body, self.encoding)
 
 
 class RateLimiter:

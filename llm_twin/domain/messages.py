@@ -11,14 +11,14 @@ import json
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from bson import json_util
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm_twin.domain.documents import DataType
 
-MESSAGE_SCHEMA_VERSION = 1
+MESSAGE_SCHEMA_VERSION: Final = 1
 _JSON_OPTIONS = json_util.RELAXED_JSON_OPTIONS
 _DECODE_OPTIONS = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=UTC)
 

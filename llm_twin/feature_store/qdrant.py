@@ -150,7 +150,7 @@ class FeatureStore:
         if document_ids is not None:
             if not document_ids:
                 return {}
-            records = self.client.retrieve(
+            records: Iterable[models.Record] = self.client.retrieve(
                 name, ids=[point_id(d, -1) for d in document_ids], with_payload=["document_id", "content_hash"]
             )
         else:

@@ -7,6 +7,8 @@ close to the model's own throughput.
 
 from __future__ import annotations
 
+from typing import Any
+
 from llm_twin.config.embedding import EmbeddingConfig
 from llm_twin.config.features import FeaturesConfig
 from llm_twin.domain.documents import DataType, Document
@@ -35,7 +37,7 @@ class FeatureBuilder:
         """Clean (unless already cleaned) and chunk one document into its payloads."""
         cleaned = cleaned or self.clean(doc)
         texts = self.chunkers[doc.data_type].chunk(cleaned)
-        common = {
+        common: dict[str, Any] = {
             "document_id": doc.id,
             "data_type": doc.data_type,
             "author_id": doc.author_id,

@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,6 +40,9 @@ from llm_twin.monitoring.traces import Trace, Tracer, build_tracer
 from llm_twin.rag.context import assemble_context
 from llm_twin.rag.models import RetrievalRequest, RetrievedChunk
 from llm_twin.rag.retriever import ContextRetriever
+
+if TYPE_CHECKING:
+    from llm_twin.inference.gpu import TransformersGenerator
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +173,7 @@ class TwinEngine:
         self.index_dir = Path(index_dir) if index_dir else None
         self.runtime = runtime or RuntimeConfig.read(self.model_dir)
         rt = self.runtime
+        self.generator: LlamaGenerator | TransformersGenerator
         if rt.serving.backend == "transformers_bnb":  # GPU stacks: the merged HF folder in <model>/hf
             from llm_twin.inference.gpu import TransformersGenerator
 

@@ -14,7 +14,7 @@ import random
 import re
 import statistics
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, Literal
 
 from tqdm.auto import tqdm
 
@@ -93,7 +93,9 @@ def make_samples(
                 stats["too_short"] += 1
                 continue
             instruction = generator.instruction(window, data_type=feature, platform=doc.platform, title=doc.title)
-            kind, context, sources = "plain", None, []
+            kind: Literal["plain", "augmented"] = "plain"
+            context: str | None = None
+            sources: list[str] = []
             wants_context = cfg.augmented.enabled and _unit_random(cfg.seed, f"{doc.document_id}:{index}") < cfg.augmented.fraction
             if wants_context and retriever is not None:
                 chunks = retriever.retrieve(instruction, feature, doc.document_id, cfg.augmented.top_k)

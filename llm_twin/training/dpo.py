@@ -53,7 +53,7 @@ def train_dpo(
     )
     trainer.train()
     adapter_dir = output_dir / "adapter_dpo"
-    trainer.model.save_pretrained(str(adapter_dir))
+    trainer.save_model(str(adapter_dir))  # a PeftModel saves only its adapter
     tok.save_pretrained(str(adapter_dir))
     history = [{k: float(v) for k, v in r.items() if isinstance(v, (int, float))} for r in trainer.state.log_history]
     return adapter_dir, history

@@ -145,7 +145,7 @@ def train_sft(
     if eval_ds is not None:
         eval_loss = float(trainer.evaluate()["eval_loss"])
     adapter_dir = output_dir / "adapter"
-    trainer.model.save_pretrained(str(adapter_dir))
+    trainer.save_model(str(adapter_dir))  # a PeftModel saves only its adapter
     tokenizer.save_pretrained(str(adapter_dir))
     history = [_history_row(r) for r in trainer.state.log_history]
     result = TrainingResult(

@@ -34,7 +34,7 @@ def records(name: str = "llm_twin") -> list[dict[str, Any]]:
     versions = Client().list_model_versions(model=name, size=100, sort_by="desc:number").items
     out = []
     for version in versions:
-        metadata = version.run_metadata
+        metadata: dict[str, Any] = dict(version.run_metadata)
         vs = metadata.get("evaluation_vs") or {}
         promotion = metadata.get("promotion") or {}
         out.append({

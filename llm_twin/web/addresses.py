@@ -34,24 +34,31 @@ CGNAT = ipaddress.ip_network("100.64.0.0/10")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-def _label_v4(ip: ipaddress.IPv4Address) -> str | None:
-    if ip.is_unspecified:
-        return "unspecified"
-    if ip.is_loopback:
-        return "loopback"
-    if ip.is_link_local:
-        return "link-local"
-    if ip.is_multicast:
-        return "multicast"
-    if ip in CGNAT:
-        return "carrier-grade NAT (100.64.0.0/10)"
-    if ip.is_reserved:
-        return "reserved"
-    if ip.is_private:
-        return "private"
-    if not ip.is_global:
-        return "special-purpose (not globally reachable)"
-    return None
+_Check = tuple[str, Callable[[Any], bool]]
+# Order matters: the first matching label is the reason given (loopback before private, and so on).
+_COMMON_CHECKS: tuple[_Check, ...] = (
+    ("unspecified", lambda ip: ip.is_unspecified),
+    ("loopback", lambda ip: ip.is_loopback),
+    ("link-local", lambda ip: ip.is_link_local),
+    ("multicast", lambda ip: ip.is_multicast),
+)
+_V4_CHECKS = _COMMON_CHECKS + (
+    ("carrier-grade NAT (100.64.0.0/10)", lambda ip: ip in CGNAT),
+    ("reserved", lambda ip: ip.is_reserved),
+    ("private", lambda ip: ip.is_private),
+)
+_V6_CHECKS = _COMMON_CHECKS + (
+    ("site-local", lambda ip: ip.is_site_local),
+    ("private", lambda ip: ip.is_private),
+    ("reserved", lambda ip: ip.is_reserved),
+)
+
+
+def _first_label(ip: IPAddress, checks: tuple[_Check, ...]) -> str | None:
+    for label, matches in checks:
+        if matches(ip):
+            return label
+    return None if ip.is_global else "special-purpose (not globally reachable)"
 
 
 def classify(ip: IPAddress) -> str | None:
@@ -60,7 +67,7 @@ def classify(ip: IPAddress) -> str | None:
     if ip in METADATA_ADDRESSES:
         return "cloud metadata"
     if isinstance(ip, ipaddress.IPv4Address):
-        return _label_v4(ip)
+        return _first_label(ip, _V4_CHECKS)
     if ip.ipv4_mapped is not None:
         inner = classify(ip.ipv4_mapped)
         return f"IPv4-mapped address of {ip.ipv4_mapped} ({inner})" if inner else None
@@ -77,23 +84,7 @@ def classify(ip: IPAddress) -> str | None:
         bad = [f"{a} ({classify(a)})" for a in (server, client) if classify(a)]
         detail = f"embedding {', '.join(bad)}" if bad else "not globally routable"
         return f"Teredo address {detail}"
-    if ip.is_unspecified:
-        return "unspecified"
-    if ip.is_loopback:
-        return "loopback"
-    if ip.is_link_local:
-        return "link-local"
-    if ip.is_multicast:
-        return "multicast"
-    if ip.is_site_local:
-        return "site-local"
-    if ip.is_private:
-        return "private"
-    if ip.is_reserved:
-        return "reserved"
-    if not ip.is_global:
-        return "special-purpose (not globally reachable)"
-    return None
+    return _first_label(ip, _V6_CHECKS)
 
 
 def connect_address(ip: IPAddress) -> IPAddress:

@@ -57,6 +57,17 @@ log = logging.getLogger(__name__)
 CHUNK = 65536
 
 
+def decode_body(body: bytes, encoding: str | None) -> str:
+    """The declared charset, else UTF-8, else Latin-1 (which never fails): a wrong header must not lose a page."""
+    for enc in (encoding, "utf-8"):
+        if enc:
+            try:
+                return body.decode(enc)
+            except (LookupError, UnicodeDecodeError):
+                continue
+    return body.decode("latin-1")
+
+
 @dataclass(frozen=True)
 class FetchLimits:
     """Deadlines and limits of one `get` (all hops)."""
@@ -86,13 +97,7 @@ class Response:
 
     @property
     def text(self) -> str:
-        for enc in (self.encoding, "utf-8"):
-            if enc:
-                try:
-                    return self.body.decode(enc)
-                except (LookupError, UnicodeDecodeError):
-                    continue
-        return self.body.decode("latin-1")
+        return decode_body(self.body, self.encoding)
 
 
 class Deadline:
@@ -168,26 +173,25 @@ class Watchdog:
                 self._sock = None
 
 
-class _WatchedHTTPConnection(HTTPConnection):
+class _Watched:
+    """Hands every new socket to the watchdog, so the total deadline can close it (plain and TLS alike)."""
+
     def __init__(self, *args: object, watchdog: Watchdog, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self._watchdog = watchdog
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
+        sock = super()._new_conn()  # type: ignore[misc]
         self._watchdog.watch(sock)
         return sock
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def __init__(self, *args: object, watchdog: Watchdog, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._watchdog = watchdog
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
 
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        self._watchdog.watch(sock)
-        return sock
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 @functools.cache
