@@ -153,15 +153,14 @@ def evaluate_models(
         summary = AttributionSummary(target=target, authors=attribution.authors,
                                      train_windows=attribution.train_counts, reference_attribution=own.value,
                                      confidence=a.confidence)
-    common = {"dtype": dtype, "max_length": max_length, "attribution": attribution, "target": target}
-    base = None
-    if base_dir and cfg.compare_base:
-        base = score_model("base", base_dir, dataset, cfg, embedding, version=None, **common)
+    def score(label: str, model_dir: Path | str, version: str | None) -> ModelScores:
+        return score_model(label, model_dir, dataset, cfg, embedding, dtype, version, max_length, attribution, target)
+
+    base = score("base", base_dir, None) if base_dir and cfg.compare_base else None
     production = None
     if production_dir and cfg.compare_production:
-        production = score_model("production", production_dir, dataset, cfg, embedding, version=production_version,
-                                 **common)
-    candidate = score_model("candidate", candidate_dir, dataset, cfg, embedding, version=candidate_version, **common)
+        production = score("production", production_dir, production_version)
+    candidate = score("candidate", candidate_dir, candidate_version)
     if summary is not None and base is not None:
         hits = [s["attributed_to"] == target for s in candidate.samples]
         base_hits = [s["attributed_to"] == target for s in base.samples]
