@@ -50,6 +50,17 @@ def resolved_config(cfg: DictConfig) -> dict[str, Any]:
     return {str(k): v for k, v in data.items()}
 
 
+def command(fn: Any) -> Any:
+    """Mark a function as a pipeline `entrypoint` that is a process, not a ZenML run (e.g. the long-running
+    release process): `run.py` calls it with the composed config, after starting the services it needs."""
+    fn.__twin_command__ = True
+    return fn
+
+
+def is_command(entry: Any) -> bool:
+    return callable(entry) and bool(getattr(entry, "__twin_command__", False))
+
+
 def load_entrypoint(path: str) -> Any:
     module_name, _, attr = path.rpartition(".")
     try:
@@ -133,6 +144,9 @@ def _run_single(cfg: DictConfig) -> Any:
     activate_stack(StackConfig.of(cfg.stack))  # before starting anything: a missing stack is a config error
     start_services(cfg)
     pipeline_fn = load_entrypoint(cfg.pipeline.entrypoint)
+    if is_command(pipeline_fn):
+        pipeline_fn(cfg)
+        return None
     params = pipeline_params(cfg)
     run = pipeline_fn.with_options(**pipeline_options(cfg))(**params)
     if run is not None:

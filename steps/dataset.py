@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from zenml import log_metadata, step
+from zenml import get_step_context, log_metadata, step
 from zenml.metadata.metadata_types import MetadataType
 
 from llm_twin.config import DatasetConfig, EmbeddingConfig, InfraConfig, ModelConfig
@@ -35,6 +35,10 @@ def build_instruct_dataset(
     }
     log_metadata(metadata=metadata)
     log_metadata(metadata=metadata, infer_artifact=True, artifact_name="instruct_dataset")
+    if get_step_context().model_version is not None:  # a training run: the version records what it learnt from
+        snapshot = {"documents": meta.source_documents, "count": len(meta.source_documents),
+                    "taken_at": meta.built_at, "dataset_hash": meta.dataset_hash}
+        log_metadata(metadata={"dataset_snapshot": snapshot}, infer_model=True)
     return built
 
 

@@ -27,6 +27,7 @@ from llm_twin.config.model import ModelConfig
 from llm_twin.config.monitoring import MonitoringConfig
 from llm_twin.config.pipeline import PipelineConfig
 from llm_twin.config.registry import GROUP_SCHEMAS, SELECTABLE_GROUPS
+from llm_twin.config.release import ReleaseConfig, RetrainConfig
 from llm_twin.config.retrieval import RetrievalConfig
 from llm_twin.config.serving import ServingConfig
 from llm_twin.config.stack import StackConfig
@@ -51,6 +52,8 @@ __all__ = [
     "ModelConfig",
     "MonitoringConfig",
     "PipelineConfig",
+    "ReleaseConfig",
+    "RetrainConfig",
     "RetrievalConfig",
     "Schema",
     "ServingConfig",

@@ -29,7 +29,10 @@ class ModelConfig(Schema):
     local_path: str | None
     max_seq_length: int = Field(ge=16)
     dtype: Dtype
-    load_in_4bit: bool
+    load_in_4bit: bool = Field(description="QLoRA: train on a 4-bit NF4 base (bitsandbytes); the GPU default")
+    cpu_load_in_4bit: bool = Field(
+        description="on a machine without CUDA, still train on the 4-bit base (else full precision, `dtype`); "
+        "only meaningful with load_in_4bit. Chosen per model by measurement (bench/train.py)")
     bnb_4bit_quant_type: Literal["nf4", "fp4"]
     bnb_4bit_compute_dtype: Dtype
     bnb_4bit_use_double_quant: bool

@@ -22,7 +22,7 @@ class PipelineModelConfig(Schema):
 
 class PipelineConfig(Schema):
     name: str = Field(min_length=1)
-    entrypoint: str | None = Field(description="module.attribute of the @pipeline; null for a sequence")
+    entrypoint: str | None = Field(description="module.attribute of the @pipeline (or of a `llm_twin.runner.command`); null for a sequence")
     sequence: list[str] | None = Field(description="run these pipelines one after another instead")
     services: list[Service]
     model: PipelineModelConfig | None

@@ -14,6 +14,7 @@ from llm_twin.config.infra import InfraConfig
 from llm_twin.config.model import ModelConfig
 from llm_twin.config.monitoring import MonitoringConfig
 from llm_twin.config.pipeline import PipelineConfig
+from llm_twin.config.release import ReleaseConfig, RetrainConfig
 from llm_twin.config.retrieval import RetrievalConfig
 from llm_twin.config.serving import ServingConfig
 from llm_twin.config.stack import StackConfig
@@ -37,6 +38,8 @@ GROUP_SCHEMAS: dict[str, type[Schema]] = {
     "retrieval": RetrievalConfig,
     "serving": ServingConfig,
     "monitoring": MonitoringConfig,
+    "release": ReleaseConfig,
+    "retrain": RetrainConfig,
 }
 
 SELECTABLE_GROUPS = tuple(GROUP_SCHEMAS)

@@ -40,6 +40,13 @@ class TrainingConfig(Schema):
     weight_decay: float = Field(ge=0)
     logging_steps: int = Field(ge=1)
     gradient_checkpointing: bool
+    eval_strategy: Literal["epoch", "end", "no"] = Field(
+        description="held-out loss: after every epoch, once after training, or never (the evaluate step "
+        "scores held-out perplexity anyway)")
+    token_metrics: bool | Literal["auto"] = Field(
+        description="trl's per-step entropy and token accuracy (its fused LM head); auto: on CUDA only")
+    train_sampling: Literal["random", "group_by_length"] = Field(
+        description="group_by_length: batches of similar lengths, so less padding is computed")
     use_augmented: bool = Field(description="train on augmented prompts as well as plain ones")
     seed: int
     torch_threads: int | Literal["auto"]

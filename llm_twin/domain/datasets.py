@@ -66,6 +66,10 @@ class DatasetMetadata(BaseModel):
     token_stats: TokenStats = Field(default_factory=TokenStats)
     tokenizer: str = ""
     seed: int = 42
+    # document id → content hash of every source document read (the warehouse's hash, carried by the feature
+    # pipelines): what the retraining policy compares the warehouse with (llm_twin/release/trigger.py)
+    source_documents: dict[str, str] = Field(default_factory=dict)
+    built_at: str = ""
 
 
 class InstructDataset(BaseModel):

@@ -27,6 +27,13 @@ def has_cuda() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def trains_in_4bit(model_cfg: ModelConfig) -> bool:
+    """Whether training loads the base as 4-bit NF4 (QLoRA) here: `load_in_4bit` on a CUDA machine, and on
+    CPU only when the model's config says `cpu_load_in_4bit`. On CPU, bitsandbytes dequantizes every
+    weight on every forward and backward, which costs more than the memory it saves on a small model."""
+    return bool(model_cfg.load_in_4bit and (has_cuda() or model_cfg.cpu_load_in_4bit))
+
+
 def load_tokenizer(path: Path | str) -> Any:
     """The tokenizer of a model folder; a missing pad token falls back to EOS (batched generation)."""
     from transformers import AutoTokenizer

@@ -14,6 +14,7 @@ import random
 import re
 import statistics
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from tqdm.auto import tqdm
@@ -247,6 +248,8 @@ def build_instruct_dataset(
         tokenizer=tokenizer_name,
         seed=cfg.seed,
         dataset_hash=dataset.content_hash(),
+        source_documents={d.document_id: d.content_hash for d in documents},
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     log.info("instruct dataset: %s", dataset.metadata.counts)
     return dataset

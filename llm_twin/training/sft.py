@@ -3,6 +3,9 @@
 The dataset is in trl's conversational prompt-completion format, so the base model's own chat template
 renders it and the loss is computed on the completion (the author's text) only. The same code runs
 SmolLM2 on a laptop CPU and Mistral-7B on a GPU step operator; only `conf/model` changes.
+
+`build_trainer` is the whole set-up without the training itself, so `bench/train.py` measures the very
+code path that `train_sft` runs (trained tokens/s) next to a bare peft loop on the same batches.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +22,7 @@ from pydantic import BaseModel, Field
 from llm_twin.config.model import ModelConfig
 from llm_twin.config.training import TrainingConfig
 from llm_twin.domain.datasets import InstructDataset
-from llm_twin.models.loading import has_cuda, load_tokenizer, torch_dtype
+from llm_twin.models.loading import has_cuda, load_tokenizer, torch_dtype, trains_in_4bit
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,9 @@ class TrainingResult(BaseModel):
     steps: int = 0
     train_examples: int = 0
     duration_s: float = 0.0
+    trained_tokens: int = Field(default=0, description="non-padding tokens through forward + backward")
+    train_runtime_s: float = Field(default=0.0, description="wall time of the training loop itself")
+    tokens_per_s: float = 0.0
     log_history: list[dict[str, float]] = Field(default_factory=list)
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
 
@@ -46,11 +53,11 @@ def bnb_config(model_cfg: ModelConfig) -> Any:
 
 
 def load_base_for_training(base_dir: Path | str, model_cfg: ModelConfig) -> Any:
-    """The base model, 4-bit NF4 quantized when `load_in_4bit` (bitsandbytes works on CPU too)."""
+    """The base model, 4-bit NF4 quantized when `trains_in_4bit` (bitsandbytes works on CPU too)."""
     from transformers import AutoModelForCausalLM
 
     kwargs: dict[str, Any] = {"dtype": torch_dtype(model_cfg.dtype)}
-    if model_cfg.load_in_4bit:
+    if trains_in_4bit(model_cfg):
         kwargs["quantization_config"] = bnb_config(model_cfg)
         kwargs["device_map"] = {"": 0} if has_cuda() else {"": "cpu"}
     model = AutoModelForCausalLM.from_pretrained(str(base_dir), **kwargs)
@@ -88,7 +95,8 @@ def sft_config(output_dir: Path, model_cfg: ModelConfig, cfg: TrainingConfig, ha
         weight_decay=cfg.weight_decay,
         logging_steps=cfg.logging_steps,
         logging_first_step=True,
-        eval_strategy="epoch" if has_eval else "no",
+        # `end`: one evaluation after training (train_sft) instead of one per epoch inside the loop
+        eval_strategy="epoch" if has_eval and cfg.eval_strategy == "epoch" else "no",
         save_strategy="no",
         report_to="none",  # explicit: Comet is driven by our own callback (see tracking.py)
         seed=cfg.seed,
@@ -96,6 +104,9 @@ def sft_config(output_dir: Path, model_cfg: ModelConfig, cfg: TrainingConfig, ha
         max_length=model_cfg.max_seq_length,
         completion_only_loss=True,  # loss on the author's text only
         packing=False,
+        # batches of similar lengths: padding is compute that trains nothing (bench/train.py)
+        train_sampling_strategy=cfg.train_sampling,
+        include_num_input_tokens_seen="non_padding",
         gradient_checkpointing=cfg.gradient_checkpointing,
         use_cpu=not cuda,
         bf16=cuda and model_cfg.dtype == "bfloat16",
@@ -103,6 +114,77 @@ def sft_config(output_dir: Path, model_cfg: ModelConfig, cfg: TrainingConfig, ha
         dataloader_num_workers=0,
         disable_tqdm=False,
     )
+
+
+def trainer_class(cfg: TrainingConfig) -> Any:
+    """trl's SFTTrainer, or (`token_metrics` off) one that trains on the model's own loss.
+
+    trl computes the loss through a fused LM head that also yields per-token entropy and top-1 accuracy
+    for its logs. On CPU it scores every position, computes the entropy over the whole vocabulary and
+    recomputes the head in the backward pass: torch.profiler put it at ~40 % of a SmolLM2 training step
+    (bench/train.py --profile). On CUDA its Triton kernels score only the completion tokens and save the
+    memory of the full logits, so `auto` keeps it there."""
+    from transformers import Trainer
+    from trl import SFTTrainer
+
+    metrics = has_cuda() if cfg.token_metrics == "auto" else bool(cfg.token_metrics)
+    if metrics:
+        return SFTTrainer
+
+    class ModelLossSFTTrainer(SFTTrainer):
+        """SFTTrainer whose loss is the causal-LM loss of the model's own forward on the completion labels."""
+
+        def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False,
+                         num_items_in_batch: Any = None) -> Any:
+            inputs["use_cache"] = False
+            if model.training and "attention_mask" in inputs:
+                self._total_train_tokens += int(inputs["attention_mask"].sum())
+                self._metrics["train"]["num_tokens"] = [self._total_train_tokens]
+            return Trainer.compute_loss(self, model, inputs, return_outputs=return_outputs,
+                                        num_items_in_batch=num_items_in_batch)
+
+    return ModelLossSFTTrainer
+
+
+@dataclass
+class SFTSetup:
+    """A ready trainer and what it was built from (`build_trainer`)."""
+
+    trainer: Any
+    tokenizer: Any
+    train_ds: Any
+    eval_ds: Any | None
+
+
+def build_trainer(
+    dataset: InstructDataset,
+    base_dir: Path | str,
+    model_cfg: ModelConfig,
+    cfg: TrainingConfig,
+    output_dir: Path,
+    callbacks: list[Any] | None = None,
+) -> SFTSetup:
+    """Everything `train_sft` does before `trainer.train()`: data, tokenizer, base, LoRA, SFTTrainer."""
+    hf = dataset.to_hf(include_augmented=cfg.use_augmented)
+    train_ds = hf["train"].select_columns(["prompt", "completion"])
+    eval_ds = hf["test"].select_columns(["prompt", "completion"]) if len(hf["test"]) else None
+    if len(train_ds) == 0:
+        raise ValueError("the instruct dataset has no training examples")
+    tokenizer = load_tokenizer(base_dir)
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError(f"the tokenizer in {base_dir} has no chat template: it is needed to render prompts")
+    model = load_base_for_training(base_dir, model_cfg)
+    args = sft_config(output_dir / "checkpoints", model_cfg, cfg, has_eval=eval_ds is not None)
+    trainer = trainer_class(cfg)(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=eval_ds,
+        processing_class=tokenizer,
+        peft_config=lora_config(model_cfg),
+        callbacks=callbacks or [],
+    )
+    return SFTSetup(trainer=trainer, tokenizer=tokenizer, train_ds=train_ds, eval_ds=eval_ds)
 
 
 def _history_row(row: dict[str, Any]) -> dict[str, float]:
@@ -118,31 +200,14 @@ def train_sft(
     callbacks: list[Any] | None = None,
 ) -> TrainingResult:
     """Train a LoRA adapter on the instruct dataset; the adapter (and tokenizer) land in output_dir/adapter."""
-    from trl import SFTTrainer
-
     started = time.perf_counter()
-    hf = dataset.to_hf(include_augmented=cfg.use_augmented)
-    train_ds = hf["train"].select_columns(["prompt", "completion"])
-    eval_ds = hf["test"].select_columns(["prompt", "completion"]) if len(hf["test"]) else None
-    if len(train_ds) == 0:
-        raise ValueError("the instruct dataset has no training examples")
-    tokenizer = load_tokenizer(base_dir)
-    if not getattr(tokenizer, "chat_template", None):
-        raise ValueError(f"the tokenizer in {base_dir} has no chat template: it is needed to render prompts")
-    model = load_base_for_training(base_dir, model_cfg)
-    args = sft_config(output_dir / "checkpoints", model_cfg, cfg, has_eval=eval_ds is not None)
-    trainer = SFTTrainer(
-        model=model,
-        args=args,
-        train_dataset=train_ds,
-        eval_dataset=eval_ds,
-        processing_class=tokenizer,
-        peft_config=lora_config(model_cfg),
-        callbacks=callbacks or [],
-    )
+    setup = build_trainer(dataset, base_dir, model_cfg, cfg, output_dir, callbacks)
+    trainer, tokenizer = setup.trainer, setup.tokenizer
     output = trainer.train()
+    runtime = float(output.metrics.get("train_runtime", 0.0))
+    tokens = int(trainer.state.num_input_tokens_seen or 0)
     eval_loss = None
-    if eval_ds is not None:
+    if setup.eval_ds is not None and cfg.eval_strategy != "no":
         eval_loss = float(trainer.evaluate()["eval_loss"])
     adapter_dir = output_dir / "adapter"
     trainer.save_model(str(adapter_dir))  # a PeftModel saves only its adapter
@@ -153,13 +218,16 @@ def train_sft(
         train_loss=float(output.training_loss) if output.training_loss is not None and math.isfinite(output.training_loss) else None,
         eval_loss=eval_loss,
         steps=int(trainer.state.global_step),
-        train_examples=len(train_ds),
+        train_examples=len(setup.train_ds),
         duration_s=round(time.perf_counter() - started, 1),
+        trained_tokens=tokens,
+        train_runtime_s=round(runtime, 2),
+        tokens_per_s=round(tokens / runtime, 1) if runtime > 0 else 0.0,
         log_history=history,
         hyperparameters={
             "model": model_cfg.name,
             "base_model_id": model_cfg.base_model_id,
-            "load_in_4bit": model_cfg.load_in_4bit,
+            "load_in_4bit": trains_in_4bit(model_cfg),
             "quant_type": model_cfg.bnb_4bit_quant_type,
             "lora_r": model_cfg.lora.r,
             "lora_alpha": model_cfg.lora.alpha,
@@ -169,5 +237,5 @@ def train_sft(
             **{k: v for k, v in cfg.model_dump().items() if k not in ("dpo", "comet")},
         },
     )
-    del trainer, model
+    del trainer, setup
     return result

@@ -39,6 +39,18 @@ def test_serving_benchmark_quick(tmp_path: Path) -> None:
     assert not list((tmp_path / "twin" / "bench").iterdir()), "the benchmark leaves nothing behind"
 
 
+def test_train_benchmark_quick(tmp_path: Path) -> None:
+    """etl + features into a temporary warehouse and Qdrant, one step of the real SFT path, the bare peft
+    loop on the same batch and the matmul roofline."""
+    figures = _run(["bench/train.py", "--quick"], _isolated_env(tmp_path))
+    for key in ("tokens_per_s", "bare_tokens_per_s", "roofline_tokens_per_s", "roofline_ratio", "bare_ratio",
+                "matmul_gflops", "trained_tokens"):
+        assert isinstance(figures[key], (int, float)) and figures[key] > 0, key
+    assert figures["documents"] > 0 and figures["train_examples"] > 0
+    assert figures["base_params"] > 100_000_000  # SmolLM2-135M, the packaged base
+    assert not list((tmp_path / "twin" / "bench").iterdir()), "the benchmark leaves nothing behind"
+
+
 def test_ingest_benchmark_quick(tmp_path: Path, rabbitmq_url: str) -> None:
     env = _isolated_env(tmp_path)
     ports = [f"infra.mongo_port={free_port()}", f"infra.kafka_port={free_port()}"]

@@ -1,0 +1,46 @@
+"""The `run.py` commands: `pipeline=release` (the release process) and `pipeline=rollback`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from omegaconf import DictConfig
+
+from llm_twin.config import AuthorConfig, InfraConfig, ReleaseConfig, RetrainConfig
+from llm_twin.runner import RunError, command
+
+
+def _logging() -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("llm_twin.release").setLevel(logging.INFO)
+
+
+@command
+def release_command(cfg: DictConfig) -> None:
+    """`python run.py pipeline=release [release.max_cycles=N ...]`: watch, deploy on promotion, retrain on policy."""
+    from llm_twin.release.process import ReleaseProcess
+
+    _logging()
+    process = ReleaseProcess(ReleaseConfig.of(cfg.release), RetrainConfig.of(cfg.retrain), InfraConfig.of(cfg.infra),
+                             AuthorConfig.of(cfg.author))
+    process.run()
+    status = process.store.read()
+    print(f"\nrelease: serving {status.serving or 'nothing'} ({process.cfg.stage}: {status.target or 'none'}); "
+          f"status: {process.store.path}")
+
+
+@command
+def rollback_command(cfg: DictConfig) -> None:
+    """`python run.py pipeline=rollback [pipeline.params.version=<v>]`: the previous production version back."""
+    from llm_twin.release.rollback import RollbackError, rollback
+
+    _logging()
+    to = cfg.pipeline.params.get("version")
+    try:
+        attempt = rollback(ReleaseConfig.of(cfg.release), str(to) if to is not None else None)
+    except RollbackError as exc:
+        raise RunError(str(exc)) from exc
+    print(f"\nrollback: serving {attempt.version} (was {attempt.switched_from or 'not switched: no service'}) "
+          f"in {attempt.seconds:.1f} s")
