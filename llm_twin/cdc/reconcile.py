@@ -3,7 +3,9 @@
 Needed on the local stack because its Kafka-compatible broker keeps topics in memory (a broker restart
 loses in-flight changes); on a real cluster it is how the system proves it is in sync. Compares each
 warehouse document's `content_hash` with the hash in its `cleaned_<type>` point: missing or different
-documents are re-published as updates, points of documents gone from the warehouse as deletes.
+documents are re-published as updates, points of documents gone from the warehouse as deletes. Messages
+are references: the stream re-reads the warehouse when it applies them, so an "orphan" created during the
+reconcile is applied as the document, not deleted.
 """
 
 from __future__ import annotations
@@ -55,12 +57,11 @@ def reconcile(
     """Re-publish the drifted documents through the normal stream; returns drift counts per type."""
     drift = find_drift(db, store, collections)
     for data_type, found in drift.items():
-        ids = found.missing + found.stale
-        for raw in db[data_type.value].find({"_id": {"$in": ids}}) if ids else []:
-            message = ChangeMessage.for_document(Operation.UPDATE, data_type.value, raw, raw["_id"], origin="reconcile")
+        for document_id in found.missing + found.stale:
+            message = ChangeMessage.reference(Operation.UPDATE, data_type.value, document_id, origin="reconcile")
             publisher.publish(message.to_bytes(), message.event_id)
-        for document_id in found.orphans:
-            message = ChangeMessage.for_document(Operation.DELETE, data_type.value, None, document_id, origin="reconcile")
+        for document_id in found.orphans:  # the stream re-reads the warehouse: a document created meanwhile stays
+            message = ChangeMessage.reference(Operation.DELETE, data_type.value, document_id, origin="reconcile")
             publisher.publish(message.to_bytes(), message.event_id)
     return {t.feature_name: d.counts() for t, d in drift.items()}
 

@@ -47,17 +47,9 @@ def event_to_message(collection: str, event: dict[str, Any]) -> ChangeMessage | 
     op = _OPERATIONS.get(event.get("operationType", ""))
     if op is None:
         return None
-    document = event.get("fullDocument")
-    if not op.is_delete and document is None:  # updated then deleted before the lookup: the delete follows
-        return None
     stamp = event.get("wallTime") or event.get("clusterTime")
-    return ChangeMessage.for_document(
-        op,
-        collection,
-        document,
-        event["documentKey"]["_id"],
-        resume_token=event["_id"],
-        timestamp=stamp if isinstance(stamp, datetime) else None,
+    return ChangeMessage.reference(  # a reference: the stream reads the current document when processing
+        op, collection, event["documentKey"]["_id"], timestamp=stamp if isinstance(stamp, datetime) else None
     )
 
 
@@ -90,8 +82,8 @@ class ChangeWatcher:
     def snapshot(self, collection: str) -> int:
         """Publish every existing document of a collection (fresh feature store / fresh watcher)."""
         count = 0
-        for raw in self.db[collection].find({}).sort("_id", 1):
-            message = ChangeMessage.for_document(Operation.INSERT, collection, raw, raw["_id"], origin="snapshot")
+        for raw in self.db[collection].find({}, {"_id": 1}).sort("_id", 1):
+            message = ChangeMessage.reference(Operation.INSERT, collection, raw["_id"], origin="snapshot")
             self.publisher.publish(message.to_bytes(), message.event_id)
             count += 1
         self.stats.snapshot[collection] = self.stats.snapshot.get(collection, 0) + count
@@ -101,7 +93,7 @@ class ChangeWatcher:
     # -- streams ----------------------------------------------------------------------------------------
     def _open(self, collection: str) -> CollectionChangeStream:
         token = self.tokens.load(collection)
-        kwargs: dict[str, Any] = {"full_document": "updateLookup", "max_await_time_ms": 50}
+        kwargs: dict[str, Any] = {"max_await_time_ms": 50}  # references only: no document lookup
         if token is not None:
             return self.db[collection].watch(resume_after=token, **kwargs)
         stream = self.db[collection].watch(**kwargs)

@@ -122,11 +122,13 @@ def build_app(
     )
     app.add_source(source, topic=topic)
 
-    stages = Stages(FeatureBuilder(setup.features, setup.embedding))
+    warehouse = conns.mongo_client()  # references are resolved against the current warehouse state
+    stages = Stages(FeatureBuilder(setup.features, setup.embedding), warehouse[conns.mongo_database])
     writer = FeatureWriter(store, lambda: get_embedder(setup.embedding))
     sink = QdrantFeatureSink(writer, skip_unchanged=stream.skip_unchanged, on_written=on_written)
     sdf = app.dataframe(topic)
-    sdf = sdf.apply(stages.decode)  # JSON → ChangeMessage (+ parsed warehouse document)
+    sdf = sdf.apply(stages.decode)  # JSON → ChangeMessage (a reference)
+    sdf = sdf.apply(stages.load)  # the document's current state from the warehouse (gone = delete)
     sdf = sdf.apply(stages.clean)  # per data type cleaning
     sdf = sdf.apply(stages.chunk)  # token-aware chunks → FeatureChange
     sdf.sink(sink)  # batched embedding + idempotent Qdrant writes

@@ -1,8 +1,13 @@
-"""The per-message stages of the StreamingDataFrame: decode → clean → chunk (embedding is batched in the sink).
+"""The per-message stages of the StreamingDataFrame: decode → load → clean → chunk (embedding is batched in
+the sink).
 
-Each stage is a plain function of the previous stage's value, so the same steps are testable without
-Kafka. Any exception here marks the message as poison: the app's processing-error handler dead-letters
-it with the reason and the stream goes on.
+Messages are references (schema 2): `load` reads the document's current state from the warehouse, so
+a message of any document size flows and every write is "latest wins" (a document gone from the
+warehouse is applied as a delete, whatever the message's operation; a deleted-then-recreated document
+is applied as the document). A document with no text left after cleaning is applied as a delete of its
+points instead of being dead-lettered again on every reconcile. Any other exception here marks the
+message as poison: the app's processing-error handler dead-letters it with the reason and the stream
+goes on.
 """
 
 from __future__ import annotations
@@ -10,10 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pymongo.database import Database
+
 from llm_twin.domain.documents import Document, document_from_mongo
 from llm_twin.domain.features import FeatureChange
 from llm_twin.domain.messages import ChangeMessage
-from llm_twin.features.cleaning import CleanedDocument
+from llm_twin.features.cleaning import CleanedDocument, EmptyDocumentError
 from llm_twin.features.processing import FeatureBuilder
 
 
@@ -27,23 +34,33 @@ class InFlight:
 
 
 class Stages:
-    def __init__(self, builder: FeatureBuilder) -> None:
+    def __init__(self, builder: FeatureBuilder, warehouse: Database | None = None) -> None:
         self.builder = builder
+        self.warehouse = warehouse
 
     @staticmethod
     def decode(value: Any) -> InFlight:
-        """Kafka value (JSON) → validated message; insert/update/replace also parse the document."""
-        message = ChangeMessage.model_validate(value)
-        if message.operation.is_delete:
-            return InFlight(message)
-        document = document_from_mongo(message.collection.value, message.raw_document())
-        if document.id != message.document_id:
-            raise ValueError(f"message for {message.document_id} carries document {document.id}")
-        return InFlight(message, document)
+        """Kafka value (JSON) → validated reference message."""
+        return InFlight(ChangeMessage.model_validate(value))
+
+    def load(self, item: InFlight) -> InFlight:
+        """The document's current state from the warehouse (None = gone: applied as a delete)."""
+        if self.warehouse is None:
+            raise RuntimeError("the stream stages need the warehouse to resolve reference messages")
+        message = item.message
+        raw = self.warehouse[message.collection.value].find_one({"_id": message.document_id})
+        if raw is not None:
+            item.document = document_from_mongo(message.collection.value, raw)
+            if item.document.id != message.document_id:
+                raise ValueError(f"message for {message.document_id} resolved document {item.document.id}")
+        return item
 
     def clean(self, item: InFlight) -> InFlight:
         if item.document is not None:
-            item.cleaned = self.builder.clean(item.document)
+            try:
+                item.cleaned = self.builder.clean(item.document)
+            except EmptyDocumentError:
+                item.document = None  # nothing left to index: its old points go
         return item
 
     def chunk(self, item: InFlight) -> FeatureChange:

@@ -8,7 +8,6 @@ import pytest
 from llm_twin.cdc.watcher import drain_changes
 from llm_twin.domain.documents import DataType
 from llm_twin.domain.features import cleaned_collection, embedded_collection, point_id
-from llm_twin.domain.messages import ChangeMessage, Operation
 from llm_twin.feature_store.qdrant import FeatureStore
 from llm_twin.features.backfill import backfill
 from llm_twin.streaming.app import run_stream
@@ -77,29 +76,45 @@ def test_poison_messages_are_dead_lettered_and_the_stream_goes_on(stream_setting
     from llm_twin.cdc.broker import ConfirmedPublisher
 
     cdc = stream_settings.cdc
-    bad_document = ChangeMessage.for_document(
-        Operation.INSERT, "posts", {"_id": "p-bad", "platform": "x"}, "p-bad"  # fails the Post model
-    )
+    db = warehouse(stream_settings)
     empty = post(7).model_copy(update={"content": {"text": "🚀 https://t.co/x"}})
-    empty_text = ChangeMessage.for_document(Operation.INSERT, "posts", empty.to_mongo(), empty.id)
     good = post(8)
     with ConfirmedPublisher(stream_settings.connections, cdc) as publisher:
         publisher.publish(b"{not json", "m1")
-        publisher.publish(bad_document.to_bytes(), bad_document.event_id)
-        publisher.publish(empty_text.to_bytes(), empty_text.event_id)
-    db = warehouse(stream_settings)
+    db.posts.insert_one({"_id": "p-bad", "platform": "x"})  # fails the Post model when the stream reads it
+    db.posts.insert_one(empty.to_mongo())  # no text after cleaning: applied as a delete, not dead-lettered
     db.posts.insert_one(good.to_mongo())
 
     report = _stream(stream_settings)
-    assert report.dead_lettered == 2  # the two that parse as messages; the non-JSON one died in the Source
+    assert report.dead_lettered == 1  # the invalid document; the non-JSON message died in the Source
     parked = dead_letters(stream_settings)
     reasons = sorted(h["x-error"] for _, h in parked)
-    assert len(parked) == 3, reasons
+    assert len(parked) == 2, reasons
     assert any("invalid change message" in r for r in reasons)
     assert any("ValidationError" in r for r in reasons)
-    assert any("EmptyDocumentError" in r for r in reasons)
+    assert report.write.deleted.get("posts", 0) >= 1  # the empty post
     with FeatureStore(stream_settings.connections, 384) as store:
         assert store.cleaned_hashes(DataType.POST) == {good.id: good.content_hash}
+
+
+@pytest.mark.slow
+def test_a_5mb_article_and_a_large_repository_flow_end_to_end(stream_settings):
+    """Messages are references: document size is bounded by the warehouse, not by Kafka's ~1 MB limit."""
+    db = warehouse(stream_settings)
+    words = " ".join(f"w{i % 997}" for i in range(900_000))  # ~5 MB of text
+    big = article(90).model_copy(update={"content": {"title": "Big", "text": words}})
+    big = type(big).model_validate(big.model_dump(exclude={"content_hash"}))
+    repo = repository(91).model_copy(
+        update={"content": {f"src/m{i}.py": f"def f{i}(x):\n    return x + {i}\n" * 400 for i in range(120)}}
+    )
+    repo = type(repo).model_validate(repo.model_dump(exclude={"content_hash"}))
+    assert len(big.content["text"]) > 4_500_000
+    db.articles.insert_one(big.to_mongo())
+    db.repositories.insert_one(repo.to_mongo())
+    report = _stream(stream_settings)
+    assert report.dead_lettered == 0
+    assert report.write.documents == {"articles": 1, "code": 1}
+    assert assert_in_sync(stream_settings) == {"articles": 1, "posts": 0, "code": 1}
 
 
 def test_queue_messages_are_persistent_on_durable_queues(stream_settings):
