@@ -26,7 +26,7 @@ def deploy_pipeline(
     monitoring: MonitoringConfig,
     infra: InfraConfig,
     author: AuthorConfig,
-    version: str | None,
+    version: str | int | None,  # a stage, a version name or number (`pipeline.params.version=3`)
     allow_base_fallback: bool,
 ) -> None:
     report = export_served_model(model, serving, infra, author, version, allow_base_fallback)

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from zenml import pipeline
 
-from llm_twin.config import EmbeddingConfig, EvaluationConfig, ModelConfig, TrainingConfig
-from steps.evaluation import evaluate_model, load_instruct_dataset, promote_model
+from llm_twin.config import (
+    CrawlConfig,
+    EmbeddingConfig,
+    EvaluationConfig,
+    FeaturesConfig,
+    InfraConfig,
+    ModelConfig,
+    TrainingConfig,
+)
+from steps.evaluation import collect_reference_texts, evaluate_model, load_instruct_dataset, promote_model
 
 
 @pipeline
@@ -16,7 +24,13 @@ def evaluate_pipeline(
     embedding: EmbeddingConfig,
     training: TrainingConfig,
     dataset_version: str | None,
+    infra: InfraConfig,
+    crawl: CrawlConfig,
+    features: FeaturesConfig,
+    author_full_name: str | None,
 ) -> None:
     dataset = load_instruct_dataset(dataset_version)
-    report, _html = evaluate_model(dataset, model, evaluation, embedding, training.comet)
+    references = collect_reference_texts(evaluation, crawl, features, infra, author_full_name)
+    report, _html = evaluate_model(dataset, model, evaluation, embedding, training.comet,
+                                   reference_texts=references, target=author_full_name)
     promote_model(report, evaluation)

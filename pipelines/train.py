@@ -9,15 +9,17 @@ from __future__ import annotations
 from zenml import pipeline
 
 from llm_twin.config import (
+    CrawlConfig,
     DatasetConfig,
     EmbeddingConfig,
     EvaluationConfig,
+    FeaturesConfig,
     InfraConfig,
     ModelConfig,
     TrainingConfig,
 )
 from steps.dataset import build_instruct_dataset, build_preference_dataset
-from steps.evaluation import evaluate_model, promote_model
+from steps.evaluation import collect_reference_texts, evaluate_model, promote_model
 from steps.training import train_model
 
 
@@ -29,10 +31,15 @@ def train_pipeline(
     evaluation: EvaluationConfig,
     infra: InfraConfig,
     embedding: EmbeddingConfig,
+    crawl: CrawlConfig,
+    features: FeaturesConfig,
 ) -> None:
     instruct = build_instruct_dataset(dataset, model, infra, embedding)
     # Preference pairs cost base-model generations: only build them when the DPO stage will use them.
     preference = build_preference_dataset(instruct, dataset, model) if training.dpo.enabled else None
     _adapter, merged, _plot = train_model(instruct, model, training, preference=preference)
-    report, _html = evaluate_model(instruct, model, evaluation, embedding, training.comet, merged_model=merged)
+    # Attribution is fitted on every author in the warehouse: the bundled reference authors join when absent.
+    references = collect_reference_texts(evaluation, crawl, features, infra, dataset.author_full_name)
+    report, _html = evaluate_model(instruct, model, evaluation, embedding, training.comet, merged_model=merged,
+                                   reference_texts=references, target=dataset.author_full_name)
     promote_model(report, evaluation)

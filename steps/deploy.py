@@ -27,7 +27,7 @@ def export_served_model(
     serving: ServingConfig,
     infra: InfraConfig,
     author: AuthorConfig,
-    version: str | None,
+    version: str | int | None,  # a stage, a version name or number (`pipeline.params.version=3`)
     allow_base_fallback: bool,
 ) -> Annotated[ServedModelReport, "served_model_report"]:
     """Merged twin of `llm_twin@version` → F32 GGUF (checked by perplexity) → quantization by measurement."""

@@ -8,7 +8,14 @@ from typing import Annotated
 from zenml import get_step_context, log_metadata, step
 from zenml.types import HTMLString
 
-from llm_twin.config import EmbeddingConfig, EvaluationConfig, ModelConfig
+from llm_twin.config import (
+    CrawlConfig,
+    EmbeddingConfig,
+    EvaluationConfig,
+    FeaturesConfig,
+    InfraConfig,
+    ModelConfig,
+)
 from llm_twin.config.training import CometConfig
 from llm_twin.domain.datasets import InstructDataset
 from llm_twin.evaluation.gate import PromotionDecision
@@ -29,6 +36,24 @@ def load_instruct_dataset(dataset_version: str | None = None) -> Annotated[Instr
 
 
 @step
+def collect_reference_texts(
+    evaluation: EvaluationConfig, crawl: CrawlConfig, features: FeaturesConfig, infra: InfraConfig,
+    target: str | None,
+) -> Annotated[dict[str, list[str]], "reference_texts"]:
+    """Other authors' cleaned texts for attribution (reference authors imported into the warehouse if absent)."""
+    from llm_twin.connections import Connections
+    from llm_twin.evaluation.references import reference_texts
+    from llm_twin.warehouse import Warehouse
+
+    if not evaluation.attribution.enabled:
+        return {}
+    with Warehouse(Connections.of(infra)) as warehouse:
+        texts = reference_texts(warehouse, evaluation.attribution, crawl, features.code, target or "")
+    log_metadata(metadata={"reference_authors": {name: len(t) for name, t in texts.items()}})
+    return texts
+
+
+@step
 def evaluate_model(
     dataset: InstructDataset,
     model: ModelConfig,
@@ -36,8 +61,11 @@ def evaluate_model(
     embedding: EmbeddingConfig,
     comet: CometConfig,
     merged_model: Path | None = None,
+    reference_texts: dict[str, list[str]] | None = None,
+    target: str | None = None,
 ) -> tuple[Annotated[EvaluationReport, "evaluation_report"], Annotated[HTMLString, "evaluation_html"]]:
-    """Candidate = `merged_model` if given, else the pipeline model version's `merged_model` artifact."""
+    """Candidate = `merged_model` if given, else the pipeline model version's `merged_model` artifact;
+    `reference_texts` (author → texts) and `target` (the twin's author) feed the attribution model."""
     from llm_twin.evaluation.evaluator import evaluate_models
     from llm_twin.evaluation.report import comparison_png, html_report
     from llm_twin.models import registry
@@ -68,13 +96,18 @@ def evaluate_model(
         candidate_version=candidate_version,
         production_version=production_name,
         max_length=model_cfg.max_seq_length,
+        reference_texts=reference_texts,
+        target=target,
     )
     run_name = context.pipeline_run.name
     plot = comparison_png(report, state_dir("evaluation", run_name) / "comparison.png")
     scores = {m.label: m.metrics() for m in report.all()}
-    log_metadata(metadata={"scores": scores, "held_out_samples": report.held_out_samples, "seconds": report.duration_s})
+    attribution = report.attribution.model_dump() if report.attribution else {}
+    log_metadata(metadata={"scores": scores, "held_out_samples": report.held_out_samples, "seconds": report.duration_s,
+                           "attribution": attribution})
     if mv is not None:
-        log_metadata(metadata={"evaluation": scores["candidate"], "evaluation_vs": scores}, infer_model=True)
+        log_metadata(metadata={"evaluation": scores["candidate"], "evaluation_vs": scores,
+                               "attribution": attribution}, infer_model=True)
     _log_to_comet(report, plot, run_name, comet)
     return report, HTMLString(html_report(report, None, plot))
 
@@ -103,7 +136,7 @@ def promote_model(
     from llm_twin.evaluation.gate import decide
     from llm_twin.evaluation.report import html_report
 
-    decision = decide(report.candidate, report.base, report.production, evaluation.gate)
+    decision = decide(report.candidate, report.base, report.production, evaluation.gate, report.attribution)
     context = get_step_context()
     promoted_to = None
     if decision.stage and context.model_version is not None:

@@ -32,6 +32,7 @@ class InstructSample(BaseModel):
     title: str = ""
     instruction: str = Field(min_length=1)
     context: str | None = None
+    sources: list[str] = Field(default_factory=list, description="links of the context's chunks (data, not prompt text)")
     answer: str = Field(min_length=1)
     system: str | None = None
     n_tokens: int = 0  # prompt + answer in base-model tokens (0 = not measured)

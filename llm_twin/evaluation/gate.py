@@ -2,7 +2,9 @@
 
 `production` only when the candidate beats the base on held-out perplexity and style similarity (and the
 judge, when configured) and is not worse than the current production version beyond a tolerance; with
-human-in-the-loop a passing candidate goes to `staging` for a person to promote.
+`min_attribution_gain` set, its authorship attribution must beat the base's by that much (with
+`attribution_significant`, the lower end of the paired bootstrap interval must); with human-in-the-loop a
+passing candidate goes to `staging` for a person to promote.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from llm_twin.config.evaluation import GateConfig
-from llm_twin.evaluation.schemas import ModelScores
+from llm_twin.evaluation.schemas import AttributionSummary, ModelScores
 
 
 class PromotionDecision(BaseModel):
@@ -27,6 +29,7 @@ def decide(
     base: ModelScores | None,
     production: ModelScores | None,
     cfg: GateConfig,
+    attribution: AttributionSummary | None = None,
 ) -> PromotionDecision:
     reasons: list[str] = []
     ok = True
@@ -67,7 +70,36 @@ def decide(
             reasons.append(f"FAIL judge score {score:.2f} < {cfg.min_judge_score}")
         else:
             reasons.append(f"judge score {score:.2f} ≥ {cfg.min_judge_score}")
+    if cfg.min_attribution_gain is not None:
+        ok = _attribution_gate(candidate, base, attribution, cfg, reasons) and ok
     stage: Literal["production", "staging"] | None = None
     if ok and cfg.promote:
         stage = "staging" if cfg.human_in_the_loop else "production"
     return PromotionDecision(passed=ok, stage=stage, reasons=reasons)
+
+
+def _attribution_gate(candidate: ModelScores, base: ModelScores | None, summary: AttributionSummary | None,
+                      cfg: GateConfig, reasons: list[str]) -> bool:
+    need = cfg.min_attribution_gain or 0.0
+    if base is None or candidate.attribution is None or base.attribution is None:
+        reasons.append("FAIL attribution gain required by the gate but not measured "
+                       "(enable evaluation.attribution and compare_base)")
+        return False
+    gain = candidate.attribution - base.attribution
+    if cfg.attribution_significant:
+        if summary is None or summary.gain_low is None:
+            reasons.append("FAIL attribution gain interval required by the gate but not available")
+            return False
+        low = summary.gain_low
+        if low > need:  # the whole interval above the required gain
+            reasons.append(f"attribution {candidate.attribution:.2f} vs base {base.attribution:.2f}: gain {gain:+.2f}, "
+                           f"{summary.confidence:.0%} interval [{low:+.2f}, {summary.gain_high:+.2f}] clears {need}")
+            return True
+        reasons.append(f"FAIL attribution gain {gain:+.2f}: {summary.confidence:.0%} interval "
+                       f"[{low:+.2f}, {summary.gain_high:+.2f}] does not clear {need}")
+        return False
+    if gain >= need:
+        reasons.append(f"attribution {candidate.attribution:.2f} vs base {base.attribution:.2f} (gain {gain:+.2f} ≥ {need})")
+        return True
+    reasons.append(f"FAIL attribution gain {gain:+.2f} < {need} (base {base.attribution:.2f})")
+    return False

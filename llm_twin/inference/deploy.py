@@ -38,7 +38,7 @@ class ResolvedModel(BaseModel):
     source: str  # registry | base
 
 
-def resolve_model(version: str | None, model_cfg: ModelConfig, name: str = "llm_twin",
+def resolve_model(version: str | int | None, model_cfg: ModelConfig, name: str = "llm_twin",
                   allow_base_fallback: bool = True) -> ResolvedModel:
     """The merged model folder of `name` at `version` (a stage, number or name; default production)."""
     try:

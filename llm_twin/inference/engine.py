@@ -7,6 +7,11 @@ Every endpoint that writes goes through one path: `ground` (retrieve on the quer
 with the request, build the chat messages the twin was trained on) then `answer` (whole) or
 `answer_stream` (token deltas). `/generate` is a one-message conversation; the OpenAI-compatible
 `/v1/chat/completions` keeps the earlier turns and grounds the last user message.
+
+Links only ever come from the retrieved sources: every answer (whole or streamed) passes the hygiene
+guard (`domain.hygiene`), which removes any URL that is in no source of this answer and any copied
+context scaffolding; the sources themselves are returned as data (`context[]` / `sources`). What the
+guard removed is counted in the trace's timings (`guard_links_removed`, `guard_markers_removed`).
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm_twin.connections import Connections
-from llm_twin.domain.prompts import build_messages, system_prompt
+from llm_twin.domain.hygiene import HygieneFilter, clean_answer
+from llm_twin.domain.prompts import CONTEXT_HEADER, build_messages, system_prompt
 from llm_twin.embedding import get_embedder
 from llm_twin.inference.api import ContextChunk, GenerateRequest, GenerateResponse, RetrieveResponse
 from llm_twin.inference.export import REPORT_FILE, SERVED_FILE
@@ -100,6 +106,7 @@ class Grounded(BaseModel):
     messages: list[dict[str, str]]
     prompt: str
     chunks: list[RetrievedChunk]
+    allowed_links: list[str] = Field(default_factory=list, description="the only links an answer may contain")
     params: GenerationParams
     timings: dict[str, float]
     started: float
@@ -134,17 +141,26 @@ class AnswerStream:
         self._query = query
         self._grounded = grounded
         self._stream = stream
+        self._guard = HygieneFilter(grounded.allowed_links, CONTEXT_HEADER)
         self.answer: Answer | None = None
         self.sources = [ContextChunk.of(c) for c in grounded.chunks]
 
     def __iter__(self) -> Iterator[str]:
         try:
-            yield from self._stream
+            for delta in self._stream:
+                out = self._guard.feed(delta)
+                if out:
+                    yield out
+            tail = self._guard.finish()
+            if tail:
+                yield tail
         finally:
             self._stream.close()
             self._stream.wait(timeout=10)
             if self._stream.result is not None:
-                self.answer = self._engine._finish(self._query, self._grounded, self._stream.result)
+                self._guard.finish()
+                guarded = (self._guard.text, len(self._guard.removed_links), len(self._guard.removed_markers))
+                self.answer = self._engine._finish(self._query, self._grounded, self._stream.result, guarded)
 
     def close(self) -> None:
         self._stream.close()
@@ -274,11 +290,23 @@ class TwinEngine:
         turns = list(query.conversation)
         turns[query.query_index] = user
         messages = [system, *turns]
-        return Grounded(messages=messages, prompt=self.generator.render(messages), chunks=chunks, params=params,
-                        timings=timings, started=t0)
+        allowed = [c.link for c in chunks if c.link] + ([query.url] if query.url else [])
+        return Grounded(messages=messages, prompt=self.generator.render(messages), chunks=chunks,
+                        allowed_links=list(dict.fromkeys(allowed)), params=params, timings=timings, started=t0)
 
-    def _finish(self, query: TwinQuery, grounded: Grounded, gen: Generation) -> Answer:
+    def _finish(self, query: TwinQuery, grounded: Grounded, gen: Generation,
+                guarded: tuple[str, int, int] | None = None) -> Answer:
+        """`guarded`: (text, links removed, markers removed) of a streamed answer; a whole one is cleaned here."""
+        if guarded is None:
+            cleaned = clean_answer(gen.text, grounded.allowed_links, CONTEXT_HEADER)
+            guarded = (cleaned.text, len(cleaned.removed_links), len(cleaned.removed_markers))
+        text, n_links, n_markers = guarded
+        if n_links or n_markers:
+            log.info("answer guard removed %d invented link(s) and %d copied marker(s)", n_links, n_markers)
+        gen = gen.model_copy(update={"text": text})
         timings = dict(grounded.timings)
+        timings["guard_links_removed"] = float(n_links)
+        timings["guard_markers_removed"] = float(n_markers)
         timings["generation_s"] = gen.seconds
         timings["tokens_per_s"] = gen.tokens_per_s
         timings["total_s"] = round(time.perf_counter() - grounded.started, 4)

@@ -1,4 +1,5 @@
-"""Context assembly: the reranked chunks, numbered with their sources, within a token budget.
+"""Context assembly: the reranked chunks as plain passages (`domain.prompts.render_passage`: no numbering,
+no source lines, no URLs; the sources go back as data), within a token budget.
 
 The budget is counted with the served model's tokenizer when one is given (so the prompt never
 overflows the model's context window), else estimated from words.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from llm_twin.domain.prompts import render_passage
 from llm_twin.rag.models import RetrievedChunk
 
 TokenCounter = Callable[[str], int]
@@ -19,8 +21,8 @@ def estimate_tokens(text: str) -> int:
 
 
 def _format(n: int, chunk: RetrievedChunk, text: str) -> str:
-    title = f" {chunk.title}" if chunk.title else ""
-    return f"[{n}] ({chunk.platform}{title}; {chunk.link})\n{text}"
+    """The passage as the prompt shows it (`n` and the chunk's source stay out of the text)."""
+    return render_passage(text)
 
 
 def assemble_context(

@@ -29,6 +29,9 @@ def release_command(cfg: DictConfig) -> None:
     status = process.store.read()
     print(f"\nrelease: serving {status.serving or 'nothing'} ({process.cfg.stage}: {status.target or 'none'}); "
           f"status: {process.store.path}")
+    last = process.last_attempt
+    if last is not None and not last.ok and process.cfg.max_cycles is not None:  # a bounded run (CI) fails with it
+        raise RunError(f"the release of {last.version} failed at {last.phase}: {last.error}")
 
 
 @command

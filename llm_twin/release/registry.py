@@ -56,9 +56,11 @@ def list_versions(model: str) -> list[VersionRef]:
 
 def set_stage(model: str, version: str, stage: str) -> None:
     """Move `version` to `stage`; the version holding it before is archived (ZenML's `force`)."""
+    from uuid import UUID
+
     from zenml.client import Client
 
-    Client().update_model_version(model_name_or_id=model, version_name_or_id=get_version(model, version).id,
+    Client().update_model_version(model_name_or_id=model, version_name_or_id=UUID(get_version(model, version).id),
                                   stage=stage, force=True)
 
 

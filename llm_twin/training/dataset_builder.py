@@ -26,7 +26,7 @@ from llm_twin.connections import Connections
 from llm_twin.domain.datasets import DatasetMetadata, InstructDataset, InstructSample, TokenStats
 from llm_twin.domain.documents import DataType
 from llm_twin.domain.features import ChunkPayload, CleanedPayload
-from llm_twin.domain.prompts import system_prompt
+from llm_twin.domain.prompts import render_context, system_prompt
 from llm_twin.embedding import get_embedder
 from llm_twin.feature_store.qdrant import FeatureStore
 from llm_twin.models.loading import count_tokens, try_load_tokenizer
@@ -46,8 +46,11 @@ def _unit_random(seed: int, key: str) -> float:
 
 
 def _trim_words(text: str, max_words: int) -> str:
-    words = text.split()
-    return text if len(words) <= max_words else " ".join(words[:max_words]) + " …"
+    """The first `max_words` words, keeping the text's own line breaks (passages stay separated)."""
+    matches = list(re.finditer(r"\S+", text))
+    if len(matches) <= max_words:
+        return text
+    return text[: matches[max_words - 1].end()] + " …"
 
 
 FEATURE_TYPES = {t.feature_name: t for t in DataType}
@@ -55,16 +58,22 @@ FEATURE_TYPES = {t.feature_name: t for t in DataType}
 
 class AugmentContext:
     """Context for augmented prompts: the top-k chunks of the same type for the instruction, never from
-    the target document (the twin must learn to use retrieved context, not to copy its own answer)."""
+    the target document (the twin must learn to use retrieved context, not to copy its own answer), and
+    only the author's own (other authors may be in the store: the reference authors of attribution)."""
 
-    def __init__(self, store: FeatureStore, embedding: EmbeddingConfig) -> None:
+    def __init__(self, store: FeatureStore, embedding: EmbeddingConfig, author_full_name: str | None = None) -> None:
         self.store = store
         self.embedding = embedding
+        self.author_full_name = author_full_name
 
     def retrieve(self, query: str, feature_type: str, exclude_document_id: str, top_k: int) -> list[ChunkPayload]:
         vector = get_embedder(self.embedding).encode([query])[0].tolist()
-        chunks = self.store.similar_chunks(FEATURE_TYPES[feature_type], vector, top_k, exclude_document_id)
-        return [c for c in chunks if c.document_id != exclude_document_id]
+        wanted = top_k * 4 if self.author_full_name else top_k
+        chunks = self.store.similar_chunks(FEATURE_TYPES[feature_type], vector, wanted, exclude_document_id)
+        chunks = [c for c in chunks if c.document_id != exclude_document_id]
+        if self.author_full_name:
+            chunks = [c for c in chunks if c.author_full_name == self.author_full_name]
+        return chunks[:top_k]
 
 
 def make_samples(
@@ -87,12 +96,15 @@ def make_samples(
             instruction = generator.instruction(window, data_type=feature, platform=doc.platform, title=doc.title)
             kind: Literal["plain", "augmented"] = "plain"
             context: str | None = None
+            sources: list[str] = []
             wants_context = cfg.augmented.enabled and _unit_random(cfg.seed, f"{doc.document_id}:{index}") < cfg.augmented.fraction
             if wants_context and retriever is not None:
                 chunks = retriever.retrieve(instruction, feature, doc.document_id, cfg.augmented.top_k)
                 if chunks:
                     kind = "augmented"
-                    context = _trim_words("\n\n".join(c.text for c in chunks), cfg.augmented.max_context_words)
+                    # Plain passages, as served (domain.prompts): no numbering, no source lines, no URLs.
+                    context = _trim_words(render_context(c.text for c in chunks), cfg.augmented.max_context_words)
+                    sources = list(dict.fromkeys(c.link for c in chunks))
             samples.append(
                 InstructSample(
                     id=f"{doc.document_id}:{index}",
@@ -104,6 +116,7 @@ def make_samples(
                     title=doc.title,
                     instruction=instruction,
                     context=context,
+                    sources=sources,
                     answer=window,
                     system=system,
                 )
@@ -136,9 +149,10 @@ def length_filter(samples: list[InstructSample], tokenizer: Any | None, max_toke
                 break
             if candidate.context:
                 words = candidate.context.split()
-                shorter = " ".join(words[: len(words) // 2]) if len(words) > 20 else None
+                shorter = _trim_words(candidate.context, len(words) // 2) if len(words) > 20 else None
                 candidate = candidate.model_copy(
-                    update={"context": shorter, "kind": "augmented" if shorter else "plain"}
+                    update={"context": shorter, "kind": "augmented" if shorter else "plain",
+                            "sources": candidate.sources if shorter else []}
                 )
             else:
                 dropped += 1
@@ -208,7 +222,7 @@ def build_instruct_dataset(
                 + (f" and author {cfg.author_full_name!r}" if cfg.author_full_name else "")
                 + ": run the features (or stream) pipeline first"
             )
-        retriever = AugmentContext(store, embedding) if cfg.augmented.enabled else None
+        retriever = AugmentContext(store, embedding, cfg.author_full_name) if cfg.augmented.enabled else None
         samples, stats = make_samples(documents, cfg, generator, retriever)
     samples, n_dupes = dedupe(samples)
     samples, n_long = length_filter(samples, tokenizer, min(cfg.max_tokens, model_cfg.max_seq_length))

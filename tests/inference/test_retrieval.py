@@ -39,7 +39,9 @@ def test_known_queries_bring_back_the_right_document(retriever, query, expected)
     assert result.chunks, "no chunks retrieved"
     assert result.chunks[0].document_id == expected, [c.document_id for c in result.chunks]
     assert all(c.author == AUTHOR for c in result.chunks)  # default author filter
-    assert "[1]" in result.context and result.chunks[0].link in result.context
+    # Plain passages: the chunk's text is in the context, its link is data (result.chunks), not prompt text.
+    assert result.chunks[0].text[:40] in result.context
+    assert "[1]" not in result.context and result.chunks[0].link not in result.context
 
 
 def test_author_filter_from_text_and_request(retriever):
@@ -82,4 +84,5 @@ def test_context_budget_truncates_first_chunk():
     chunk = RetrievedChunk(id="x", document_id="d", chunk_index=0, data_type="articles", platform="medium",
                            author=AUTHOR, link="https://x", text="word " * 500, score=1.0)
     text, tokens, used = assemble_context([chunk, chunk.model_copy(update={"id": "y"})], budget=100)
-    assert used == [chunk] and tokens <= 100 and text.startswith("[1]")
+    assert used == [chunk] and tokens <= 100 and text.startswith("word")
+    assert "[1]" not in text and "https://" not in text  # plain passages: no numbered source lines

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from corpus import load_into_qdrant, make_corpus
 
+from llm_twin.infra.processes import free_port
 from llm_twin.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
@@ -50,15 +51,21 @@ def test_train_then_evaluate_pipeline(tmp_path: Path, smollm2_dir: Path) -> None
     load_into_qdrant(home / "qdrant", make_corpus(n_posts=8, n_articles=2, n_code=1, seed=5))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZENML_", "COMET_"))}
     env["LLM_TWIN_HOME"] = str(home)
+    # The warehouse (attribution imports the reference authors into it) on a port of its own.
+    ports = [f"infra.mongo_port={free_port()}", f"infra.kafka_port={free_port()}"]
+    try:
+        train = _python(env, "run.py", "pipeline=train", *FAST, *ports)
+        assert train.returncode == 0, train.stdout[-4000:] + train.stderr[-4000:]
+        assert "evaluation_summary" in train.stdout and "PASSED" in train.stdout and "production" in train.stdout
+        assert "attribution" in train.stdout and "marker_leak_rate" in train.stdout
+        assert list((home / "comet").glob("*.zip")), "Comet offline archives are written under the state folder"
 
-    train = _python(env, "run.py", "pipeline=train", *FAST)
-    assert train.returncode == 0, train.stdout[-4000:] + train.stderr[-4000:]
-    assert "evaluation_summary" in train.stdout and "PASSED" in train.stdout and "production" in train.stdout
-    assert list((home / "comet").glob("*.zip")), "Comet offline archives are written under the state folder"
-
-    evaluate = _python(env, "run.py", "pipeline=evaluate", "evaluation.max_samples=2", "evaluation.max_new_tokens=8")
-    assert evaluate.returncode == 0, evaluate.stdout[-4000:] + evaluate.stderr[-4000:]
-    assert "evaluation_summary" in evaluate.stdout
+        evaluate = _python(env, "run.py", "pipeline=evaluate", "evaluation.max_samples=2", "evaluation.max_new_tokens=8",
+                           *ports)
+        assert evaluate.returncode == 0, evaluate.stdout[-4000:] + evaluate.stderr[-4000:]
+        assert "evaluation_summary" in evaluate.stdout
+    finally:
+        _python(env, "-m", "llm_twin.infra", "stop", *ports, timeout=120)
 
     query = _python(env, "-c", QUERY, timeout=300)
     assert query.returncode == 0, query.stderr[-3000:]
@@ -74,3 +81,11 @@ def test_train_then_evaluate_pipeline(tmp_path: Path, smollm2_dir: Path) -> None
     assert listing.returncode == 0, listing.stderr[-3000:]
     row = listing.stdout.strip().splitlines()[-1].split()
     assert row[0] == version["name"] and row[1] == "production" and row[-1] == "passed"
+
+    as_json = _python(env, "-m", "llm_twin.training.versions", "--json", timeout=300)
+    assert as_json.returncode == 0, as_json.stderr[-3000:]
+    (entry,) = json.loads(as_json.stdout)
+    assert entry["version"] == version["name"] and entry["stage"] == "production"
+    keys = {"perplexity", "style_similarity", "attribution", "invented_link_rate", "marker_leak_rate"}
+    for model in ("base", "twin"):
+        assert keys <= set(entry[model]) and all(entry[model][k] is not None for k in keys), entry
