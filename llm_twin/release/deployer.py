@@ -6,6 +6,7 @@ and is recorded (status file, events log, release log)."""
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -57,10 +58,10 @@ def deploy_version(version: str, cfg: ReleaseConfig, passthrough: list[str] | No
 def _last_error(log_path: Path) -> str:
     """The most telling line of a failed run's log: the last exception or error line."""
     lines = [line.strip() for line in log_path.read_text(errors="replace").splitlines() if line.strip()]
-    for line in reversed(lines):
-        if "Error" in line or line.startswith("error:") or "Exception" in line:
-            return line[:400]
-    return lines[-1][:400] if lines else "no output"
+    errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Failed)\b", line) or line.startswith("error:")]
+    causes = [line for line in errors if "Pipeline run has failed" not in line]  # the step's own exception first
+    chosen = causes or errors or lines[-1:]
+    return chosen[-1][:400] if chosen else "no output"
 
 
 def release(version: str, cfg: ReleaseConfig, store: StatusStore, service: TwinService | None,

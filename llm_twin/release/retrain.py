@@ -49,7 +49,7 @@ def follow(run: TrainingRun, cfg: RetrainConfig, model: str, store: StatusStore)
         code = run.proc.wait()
     if code is None:
         return False
-    version = _registered_version(run.run_name) if code == 0 else None
+    version = _registered_version(run.run_name)  # a failed run may have registered its version too
     outcome = run.describe(ended_at=utc_now(), exit_code=code, model_version=version,
                            seconds=round(time.time() - run.started, 1))
     if version is not None:
@@ -58,7 +58,7 @@ def follow(run: TrainingRun, cfg: RetrainConfig, model: str, store: StatusStore)
         log_version_metadata(model, version, {"retrain_trigger": run.decision.model_dump(mode="json")})
         outcome["stage"] = get_version(model, version).stage
         log.info("training run %s registered %s version %s (stage %s)", run.run_name, model, version, outcome["stage"])
-    else:
+    if code != 0:
         log.error("training run %s failed (exit %s); see %s", run.run_name, code, run.log_path)
     with store.update() as status:
         status.training = outcome
