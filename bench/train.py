@@ -127,6 +127,16 @@ def bare_loop(base_dir: Path, model_cfg: ModelConfig, batches: list[dict[str, An
     return {"tokens": tokens, "wall_s": wall, "tokens_per_s": tokens / wall}
 
 
+def nominal_numel(param: Any) -> int:
+    """Elements of a weight as the model defines it: a bitsandbytes 4-bit weight stores two per byte."""
+    shape = getattr(getattr(param, "quant_state", None), "shape", None)
+    if shape is not None:
+        import math
+
+        return int(math.prod(shape))
+    return int(param.numel())
+
+
 def padding_share(batches: list[dict[str, Any]]) -> float:
     padded = sum(b["input_ids"].numel() for b in batches)
     real = sum(int(b["attention_mask"].sum()) for b in batches if "attention_mask" in b) or padded
@@ -213,9 +223,7 @@ def main() -> int:
             return training_step(model, inputs, *rest, **kw)
 
         trainer.training_step = recording_step  # the very batches the trainer trains on, for the bare loop
-        params = sum(p.numel() for p in trainer.model.parameters())
-        trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
-        base_params = params - trainable
+        base_params = sum(nominal_numel(p) for p in trainer.model.parameters() if not p.requires_grad)
         if args.profile:
             from torch.profiler import ProfilerActivity, profile
 

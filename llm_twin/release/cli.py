@@ -6,6 +6,7 @@ import logging
 import sys
 
 from omegaconf import DictConfig
+from pydantic import ValidationError
 
 from llm_twin.config import AuthorConfig, InfraConfig, ReleaseConfig, RetrainConfig
 from llm_twin.runner import RunError, command
@@ -23,12 +24,31 @@ def release_command(cfg: DictConfig) -> None:
     from llm_twin.release.process import ReleaseProcess
 
     _logging()
-    process = ReleaseProcess(ReleaseConfig.of(cfg.release), RetrainConfig.of(cfg.retrain), InfraConfig.of(cfg.infra),
-                             AuthorConfig.of(cfg.author))
+    try:  # validated before anything starts: a bad key is a one-line error
+        release_cfg, retrain_cfg = ReleaseConfig.of(cfg.release), RetrainConfig.of(cfg.retrain)
+        infra, author = InfraConfig.of(cfg.infra), AuthorConfig.of(cfg.author)
+    except ValidationError as exc:
+        raise RunError(f"invalid release / retrain config: {exc}") from exc
+    if retrain_cfg.enabled:  # the policy counts the warehouse's documents (started here when local)
+        _start_warehouse(infra)
+    process = ReleaseProcess(release_cfg, retrain_cfg, infra, author)
     process.run()
     status = process.store.read()
     print(f"\nrelease: serving {status.serving or 'nothing'} ({process.cfg.stage}: {status.target or 'none'}); "
           f"status: {process.store.path}")
+    last = process.last_attempt
+    if last is not None and not last.ok and process.cfg.max_cycles is not None:  # a bounded run (CI) fails with it
+        raise RunError(f"the release of {last.version} failed at {last.phase}: {last.error}")
+
+
+def _start_warehouse(infra: InfraConfig) -> None:
+    from llm_twin.connections import Connections
+    from llm_twin.infra.services import LocalServices
+    from llm_twin.paths import twin_home
+
+    connections = Connections.of(infra)
+    if connections.mode == "local":
+        LocalServices(connections, twin_home()).start(["mongo"])
 
 
 @command

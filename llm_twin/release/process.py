@@ -22,7 +22,7 @@ from llm_twin.release.deployer import release
 from llm_twin.release.registry import list_versions, log_version_metadata, stage_version
 from llm_twin.release.retrain import TrainingRun, follow, start_training
 from llm_twin.release.service import TwinService
-from llm_twin.release.status import StatusStore, utc_now
+from llm_twin.release.status import Attempt, StatusStore, utc_now
 from llm_twin.release.trigger import RetrainDecision, decide, warehouse_documents
 
 log = logging.getLogger("llm_twin.release")
@@ -36,6 +36,7 @@ class ReleaseProcess:
         self.service = TwinService(release_cfg.service_url, release_cfg.api_key_env) if release_cfg.service_url else None
         self.passthrough = passthrough_overrides() if passthrough is None else passthrough
         self.training: TrainingRun | None = None
+        self.last_attempt: Attempt | None = None  # this process's last release attempt
         self.cycles = 0
         self.stopping = threading.Event()
 
@@ -63,7 +64,7 @@ class ReleaseProcess:
             return
         log.info("%s is now %s of %s (the service serves %s): releasing it", target.name, self.cfg.stage,
                  self.cfg.model_name, served or "nothing")
-        attempt = release(target.name, self.cfg, self.store, self.service, self.passthrough)
+        attempt = self.last_attempt = release(target.name, self.cfg, self.store, self.service, self.passthrough)
         if attempt.ok:
             log_version_metadata(self.cfg.model_name, target.name, {"release": {
                 "deployed_at": attempt.started_at, "switched_from": attempt.switched_from,

@@ -1,8 +1,8 @@
 """Release on promotion, end to end: versions of `llm_twin` in the Model Control Plane, a real
 `bentoml serve` of the first one, and the release process (`python run.py pipeline=release`) running.
 `zenml model version update llm_twin 2 --stage production` moves the running service to version 2 while
-clients keep sending requests (none fails); `pipeline=rollback` puts version 1 back; a version whose
-deploy fails leaves the service on what it serves, and the failure is in the status and the log."""
+clients keep sending requests (none fails); `pipeline=rollback` puts version 1 back; a model the service cannot load, and a version whose deploy
+fails, leave the service on what it serves, and the failure is in the status and the log."""
 
 from __future__ import annotations
 
@@ -116,6 +116,18 @@ def test_promotion_moves_the_running_service_with_no_failed_request(release_env:
             assert served(url) == "1"
             versions = {v["name"]: v for v in env.versions()}
             assert versions["1"]["stage"] == "production" and versions["2"]["stage"] == "archived"
+
+            # A model the service cannot load (version 2's GGUF corrupted in the model store): the reload
+            # fails its load, the service keeps serving version 1.
+            tags = env.status()["deployed"]["2"]
+            name, tag = tags["gguf_model"].split(":")
+            (env.home / "bentoml" / "models" / name / tag / "twin.gguf").write_bytes(b"GGUF" + b"\0" * 4096)
+            promoted = env.zenml("model", "version", "update", "llm_twin", "2", "--stage", "production", stdin="y\n")
+            assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+            failed = wait_for(lambda: (env.status().get("last_attempt") or {}).get("version") == "2"
+                              and env.status()["last_attempt"], 300, "the reload of version 2 to fail", proc=proc, log=log)
+            assert not failed["ok"] and failed["phase"] == "reload" and "still serving 1" in failed["error"], failed
+            assert served(url) == "1"
 
             # A version whose deploy fails: the service keeps serving version 1, the failure is visible.
             broken = env.root / "broken"
