@@ -47,13 +47,21 @@ class RabbitMQSource(Source):
         self.flush_timeout_s = flush_timeout_s
         self.forwarded = 0
         self.dead_lettered = 0
+        self.cancellations = 0
 
     def default_topic(self) -> Topic:
         return Topic(name=self.name, key_serializer="str", value_serializer="bytes", value_deserializer="json")
 
     def run(self) -> None:
-        """Consume until stopped; a lost connection (a RabbitMQ restart) is reopened with backoff."""
-        backoff(self.cdc, RETRYABLE, "RabbitMQ consumer", sleep=self._sleep, forever=True)(self._consume)
+        """Consume until stopped; a lost connection (a RabbitMQ restart) is reopened with backoff, and a
+        consumer the broker cancelled (Basic.Cancel: queue deleted, node failover) consumes again instead
+        of ending the Source silently (the queue is re-declared on the way)."""
+        while self.running:
+            backoff(self.cdc, RETRYABLE, "RabbitMQ consumer", sleep=self._sleep, forever=True)(self._consume)
+            if self.running:
+                self.cancellations += 1
+                log.warning("RabbitMQ cancelled the consumer of %s; consuming again", self.cdc.queue)
+                self._sleep(self.cdc.retry_initial_s)
 
     def _sleep(self, seconds: float) -> None:
         """Backoff that ends early when the app stops the Source."""

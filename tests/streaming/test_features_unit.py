@@ -120,3 +120,16 @@ def test_messages_are_small_references_whatever_the_document_size():
     assert ChangeMessage.from_bytes(delete.to_bytes()).operation is Operation.DELETE
     with pytest.raises(ValueError):
         ChangeMessage.model_validate_json(b'{"schema_version": 1, "operation": "insert", "collection": "posts", "document_id": "x"}')
+
+
+def test_transient_qdrant_errors_are_retried_and_permanent_ones_are_not():
+    from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+    from llm_twin.streaming.sink import is_transient
+
+    def response(status: int) -> UnexpectedResponse:
+        return UnexpectedResponse(status_code=status, reason_phrase="x", content=b"", headers=None)  # type: ignore[arg-type]
+
+    assert is_transient(ResponseHandlingException(ConnectionError("refused")))
+    assert is_transient(response(503)) and is_transient(response(429))
+    assert not is_transient(response(400)) and not is_transient(ValueError("bad payload"))

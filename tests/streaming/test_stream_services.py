@@ -131,3 +131,57 @@ def test_queue_messages_are_persistent_on_durable_queues(stream_settings):
     channel.queue_delete(cdc.queue)
     channel.queue_delete(cdc.dead_letter_queue)
     connection.close()
+
+
+def test_a_broker_cancelled_consumer_reconnects(stream_settings):
+    """Deleting the queue sends Basic.Cancel to the Source: it consumes again instead of ending silently."""
+    import threading
+
+    seen: set[str] = set()
+    ready = threading.Event()
+    cond = threading.Condition()
+    holder: dict = {}
+
+    def on_written(report, _at) -> None:
+        with cond:
+            seen.update(report.applied_ids)
+            cond.notify_all()
+
+    def wait_for(doc_id: str, timeout: float) -> bool:
+        with cond:
+            return cond.wait_for(lambda: doc_id in seen, timeout)
+
+    def on_ready(app) -> None:
+        holder["app"] = app
+        ready.set()
+
+    db = warehouse(stream_settings)
+    first, second = post(1), post(2)
+    failure: list[BaseException] = []
+
+    def drive() -> None:  # the Quix app needs the main thread (signal handlers): the test drives from here
+        try:
+            assert ready.wait(60)
+            db.posts.insert_one(first.to_mongo())
+            drain_changes(stream_settings.connections, stream_settings.cdc)
+            assert wait_for(first.id, 120)
+            connection = pika.BlockingConnection(
+                pika.URLParameters(stream_settings.connections.rabbitmq_url.get_secret_value()))
+            connection.channel().queue_delete(stream_settings.cdc.queue)  # the broker cancels the Source's consumer
+            connection.close()
+            db.posts.insert_one(second.to_mongo())
+            drain_changes(stream_settings.connections, stream_settings.cdc)  # re-declares the queue
+            assert wait_for(second.id, 60), "the Source did not consume again after Basic.Cancel"
+        except BaseException as exc:  # noqa: BLE001 - re-raised once the app stopped
+            failure.append(exc)
+        finally:
+            if "app" in holder:
+                holder["app"].stop()
+
+    thread = threading.Thread(target=drive, daemon=True)
+    thread.start()
+    run_stream(stream_settings, on_written=on_written, on_ready=on_ready)
+    thread.join(30)
+    if failure:
+        raise failure[0]
+    assert assert_in_sync(stream_settings)["posts"] == 2
