@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 def is_transient(exc: BaseException) -> bool:
     """Qdrant errors worth retrying: no answer, a timeout, or a 5xx / 429 from the server."""
     if isinstance(exc, UnexpectedResponse):
-        return exc.status_code >= 500 or exc.status_code == 429
+        code = exc.status_code or 0
+        return code >= 500 or code == 429
     return isinstance(exc, ResponseHandlingException | ConnectionError | TimeoutError)
 
 
