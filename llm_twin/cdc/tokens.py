@@ -35,3 +35,7 @@ class ResumeTokenStore:
 
     def clear(self) -> None:
         self.collection.delete_many({"_id": {"$regex": f"^{self.watcher_name}:"}})
+
+    def forget(self, watched: str) -> None:
+        """Drop one collection's token (its history is lost): the next open starts over with a snapshot."""
+        self.collection.delete_one({"_id": self._key(watched)})

@@ -29,6 +29,9 @@ from llm_twin.domain.messages import ChangeMessage, Operation
 log = logging.getLogger(__name__)
 
 _OPERATIONS = {op.value: op for op in Operation}
+# MongoDB's ChangeStreamHistoryLost and ChangeStreamFatalError: the saved token can never be resumed
+# from, so retrying it (what a transient error gets) would loop forever.
+HISTORY_LOST_CODES = frozenset({286, 280})
 
 
 @dataclass
@@ -37,6 +40,7 @@ class WatchStats:
     snapshot: dict[str, int] = field(default_factory=dict)
     skipped: int = 0
     reconnects: int = 0
+    history_lost: dict[str, int] = field(default_factory=dict)  # resume token gone → snapshot instead
 
     def total(self) -> int:
         return sum(self.published.values()) + sum(self.snapshot.values())
@@ -91,13 +95,20 @@ class ChangeWatcher:
         return count
 
     # -- streams ----------------------------------------------------------------------------------------
-    def _open(self, collection: str) -> CollectionChangeStream:
+    def _open(self, collection: str, force_snapshot: bool = False) -> CollectionChangeStream:
         token = self.tokens.load(collection)
         kwargs: dict[str, Any] = {"max_await_time_ms": 50}  # references only: no document lookup
+        history_lost = force_snapshot
         if token is not None:
-            return self.db[collection].watch(resume_after=token, **kwargs)
+            try:
+                return self.db[collection].watch(resume_after=token, **kwargs)
+            except pymongo.errors.OperationFailure as exc:
+                if exc.code not in HISTORY_LOST_CODES:
+                    raise
+                history_lost = True
+                self._history_lost(collection, exc)
         stream = self.db[collection].watch(**kwargs)
-        if self.cfg.fresh_start == "snapshot":
+        if history_lost or self.cfg.fresh_start == "snapshot":
             self.snapshot(collection)
         if stream.resume_token is not None:  # start position captured before the snapshot
             self.tokens.save(collection, stream.resume_token)
@@ -109,7 +120,16 @@ class ChangeWatcher:
             stream = self._streams[collection] = self._open(collection)
         published, last_token = 0, None
         while published < self.cfg.max_batch:
-            event = stream.try_next()
+            try:
+                event = stream.try_next()
+            except pymongo.errors.OperationFailure as exc:  # fell off the history while open: start over
+                if exc.code not in HISTORY_LOST_CODES:
+                    raise
+                self._streams.pop(collection).close()
+                self.tokens.forget(collection)
+                self._history_lost(collection, exc)
+                self._streams[collection] = self._open(collection, force_snapshot=True)
+                return 1
             if event is None:
                 break
             last_token = event["_id"]
@@ -123,6 +143,14 @@ class ChangeWatcher:
             self.tokens.save(collection, last_token, published)  # only after every publish was confirmed
             self.stats.published[collection] = self.stats.published.get(collection, 0) + published
         return published if last_token is None else max(published, 1)
+
+    def _history_lost(self, collection: str, exc: Exception) -> None:
+        self.stats.history_lost[collection] = self.stats.history_lost.get(collection, 0) + 1
+        log.warning(
+            "the resume token of %s is no longer in the change stream history (%s); falling back to a snapshot "
+            "of the collection (documents deleted meanwhile are removed by `stream.reconcile=true`)",
+            collection, exc,
+        )
 
     def poll_once(self) -> int:
         """One round over all collections; returns how many events were handled."""
