@@ -61,7 +61,9 @@ def test_qlora_smollm2_trains_merges_and_evaluates(
     assert Path(out.comet_archive).parent == tmp_path / "home" / "comet"
     report = evaluate_models(
         small_dataset, out.merged_dir,
-        evaluation_cfg.model_copy(update={"max_samples": 2, "max_new_tokens": 12, "batch_size": 2}), embedding_cfg,
+        evaluation_cfg.model_copy(update={"max_samples": 2, "max_new_tokens": 12, "batch_size": 2,  # no other authors here
+                                          "attribution": evaluation_cfg.attribution.model_copy(update={"enabled": False})}),
+        embedding_cfg,
         base_dir=smollm2_dir, max_length=model_cfg.max_seq_length,
     )
     assert report.base and math.isfinite(report.candidate.perplexity) and report.base.perplexity > 1
