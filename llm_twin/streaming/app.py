@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pymongo.database import Database
 from quixstreams import Application
 
 from llm_twin.cdc.broker import ConfirmedPublisher
@@ -95,8 +96,10 @@ class StreamSetup:
 def build_app(
     setup: StreamSetup,
     store: FeatureStore,
+    warehouse: Database,
     on_written: Callable[[WriteReport, float], None] | None = None,
 ) -> tuple[Application, QdrantFeatureSink, DeadLetterHandler]:
+    """`warehouse` resolves the references (the caller owns its client and closes it)."""
     conns, stream, cdc = setup.connections, setup.stream, setup.cdc
     dead_letters = DeadLetterHandler(ConfirmedPublisher(conns, cdc))
     app = conns.quix_application(
@@ -122,8 +125,7 @@ def build_app(
     )
     app.add_source(source, topic=topic)
 
-    warehouse = conns.mongo_client()  # references are resolved against the current warehouse state
-    stages = Stages(FeatureBuilder(setup.features, setup.embedding), warehouse[conns.mongo_database])
+    stages = Stages(FeatureBuilder(setup.features, setup.embedding), warehouse)
     writer = FeatureWriter(store, lambda: get_embedder(setup.embedding))
     sink = QdrantFeatureSink(writer, skip_unchanged=stream.skip_unchanged, on_written=on_written)
     sdf = app.dataframe(topic)
@@ -144,15 +146,17 @@ def run_stream(
     meanwhile. With `stream.reconcile` the drift between warehouse and Qdrant is re-published first."""
     started = time.perf_counter()
     report = StreamReport()
-    store = FeatureStore(setup.connections, setup.embedding.dimension)
+    conns, cdc = setup.connections, setup.cdc
+    store = FeatureStore(conns, setup.embedding.dimension)
+    client = conns.mongo_client()  # one warehouse client: reconciliation, then the references
     try:
+        warehouse = client[conns.mongo_database]
         store.ensure_collections()
         if setup.stream.reconcile:
-            conns, cdc = setup.connections, setup.cdc
-            with conns.mongo_client() as client, ConfirmedPublisher(conns, cdc) as publisher:
-                report.reconciled = reconcile(client[conns.mongo_database], store, publisher, cdc.collections)
+            with ConfirmedPublisher(conns, cdc) as publisher:
+                report.reconciled = reconcile(warehouse, store, publisher, cdc.collections)
             log.info("reconciliation: %s", report.reconciled)
-        app, sink, dead_letters = build_app(setup, store, on_written)
+        app, sink, dead_letters = build_app(setup, store, warehouse, on_written)
         if on_ready is not None:
             on_ready(app)
         app.run(timeout=setup.stream.idle_timeout_s if setup.stream.bounded else 0.0, collect=False)
@@ -160,6 +164,7 @@ def run_stream(
         report.dead_lettered = dead_letters.count
         dead_letters.publisher.close()
     finally:
+        client.close()
         store.close()
     report.duration_s = time.perf_counter() - started
     return report
