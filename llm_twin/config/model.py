@@ -28,6 +28,8 @@ class ModelConfig(Schema):
     gguf_file: str | None
     local_path: str | None
     max_seq_length: int = Field(ge=16)
+    learning_rate: float = Field(gt=0, description="LoRA learning rate (training.learning_rate follows it): "
+                                 "a small base needs a higher rate than a 7B one")
     dtype: Dtype
     load_in_4bit: bool = Field(description="QLoRA: train on a 4-bit NF4 base (bitsandbytes); the GPU default")
     cpu_load_in_4bit: bool = Field(

@@ -2,7 +2,8 @@
 
 `python -m llm_twin.evaluation.served --url http://127.0.0.1:3000 [--json]` sends the instructions to a
 running `bentoml serve` (its `/generate`), exactly what a user gets; `--bundle DIR` runs the same engine
-in-process on a deploy bundle and can compare decoding settings (`--repeat-penalty 1.0 1.1 1.3`).
+in-process on a deploy bundle and can compare decoding settings (`--repeat-penalty 1.0 1.1 1.3`,
+`--stop '[]' '["\\n\\n\\n"]'`: every penalty with every stop list).
 
 Two views per run: `invented_link_rate` / `marker_leak_rate` of the answers as returned (after the
 serving guard: the target is 0) and `raw_*` of what the model wrote before the guard (the trace's
@@ -12,6 +13,8 @@ serving guard: the target is 0) and `raw_*` of what the model wrote before the g
 from __future__ import annotations
 
 import argparse
+import collections
+import itertools
 import json
 import statistics
 import sys
@@ -70,6 +73,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         "raw_invented_link_rate": sum(raw_links) / n,
         "raw_marker_leak_rate": sum(raw_markers) / n,
         "distinct_2": round(distinct_2(answers), 4),
+        "finish_reasons": dict(collections.Counter(str(r.get("finish_reason", "")) for r in results)),
         "mean_completion_tokens": statistics.fmean(r.get("completion_tokens", 0) for r in results),
         "mean_generation_s": statistics.fmean(t.get("generation_s", 0.0) for t in timings),
         "answers_with_sources": sum(bool(s) for s in links),
@@ -119,6 +123,17 @@ def in_process(bundle_dir: Path, instructions: list[str], decoding: dict[str, An
         engine.close()
 
 
+def parse_stop_list(text: str) -> list[str]:
+    """`--stop` takes JSON so that newlines and spaces in stop strings survive the shell."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"--stop {text!r} is not JSON ({exc.msg}): write a JSON array, e.g. '[\"\\n\\n\\n\"]'") from exc
+    if not isinstance(value, list) or not all(isinstance(s, str) and s for s in value):
+        raise SystemExit(f"--stop {text!r}: expected a JSON array of non-empty strings, e.g. '[]' or '[\"###\"]'")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m llm_twin.evaluation.served", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -129,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-new-tokens", type=int, default=None)
     parser.add_argument("--temperature", type=float, default=None, help="--url only (default: the served one)")
     parser.add_argument("--repeat-penalty", type=float, nargs="*", default=None, help="--bundle only: compare these")
+    parser.add_argument("--stop", nargs="*", default=None, metavar="JSON_LIST",
+                        help="--bundle only: compare these stop lists, each a JSON array of strings")
     parser.add_argument("--seed", type=int, default=42, help="--bundle only: fixed sampling seed")
     parser.add_argument("--api-key", default=None)
     parser.add_argument("--json", action="store_true")
@@ -142,10 +159,13 @@ def main(argv: list[str] | None = None) -> int:
         runs.append({"where": args.url, **summarise(results), "seconds": round(time.perf_counter() - t0, 1),
                      **({"answers": results} if args.answers else {})})
     else:
-        for penalty in args.repeat_penalty or [None]:
+        stop_lists = [parse_stop_list(s) for s in args.stop] if args.stop else [None]
+        for penalty, stop in itertools.product(args.repeat_penalty or [None], stop_lists):
             decoding: dict[str, Any] = {"seed": args.seed}
             if penalty is not None:
                 decoding["repeat_penalty"] = penalty
+            if stop is not None:
+                decoding["stop"] = stop
             t0 = time.perf_counter()
             results = in_process(args.bundle, instructions, decoding, args.max_new_tokens)
             runs.append({"where": str(args.bundle), "decoding": decoding, **summarise(results),

@@ -96,3 +96,15 @@ def test_a_new_embedding_model_base_model_and_stack_are_one_yaml_file_each(tmp_p
                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert "my-llama" in result.stdout and "k8s-gpu" in result.stdout and "max_seq_length: 512" in result.stdout
+
+
+def test_the_readme_bring_your_own_model_yaml_validates(tmp_path: Path) -> None:
+    """The README's example is what a user copies: it must compose as it is (every required key present)."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    start = readme.index("# conf/model/my_llama.yaml")
+    block = readme[start:readme.index("```", start)]
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "my_llama.yaml").write_text(block)
+    model = group(compose(["model=my_llama"], config_dir=tmp_path), "model")
+    assert model.local_path == "ollama:llama3.2:1b"
+    assert group(compose(["model=my_llama"], config_dir=tmp_path), "training").learning_rate == model.learning_rate
