@@ -213,13 +213,14 @@ def main() -> None:
         "latency_p95_s": round(results["p95"], 3),
         "latency_docs": args.latency_docs,
         "sink_embed_s": round(report.write.embed_s, 2),
+        "sink_write_s": round(report.write.write_s, 2),  # store lookups, version re-check, Qdrant writes
         "cpus": os.cpu_count(),
     }
     print(f"documents/s            {figures['documents_per_s']}")
     print(f"chunks/s (stream)      {figures['chunks_per_s']}")
     print(f"chunks/s (raw encode)  {figures['encode_chunks_per_s']}")
-    print(f"ratio                  {figures['throughput_ratio']}  (target >= 0.8)")
-    print(f"latency p50 / p95      {figures['latency_p50_s']} s / {figures['latency_p95_s']} s  (target p95 < 3 s)")
+    print(f"ratio                  {figures['throughput_ratio']}  (target >= 0.9)")
+    print(f"latency p50 / p95      {figures['latency_p50_s']} s / {figures['latency_p95_s']} s  (target p95 <= 1 s)")
     print(json.dumps(figures))
 
 

@@ -11,4 +11,4 @@ from steps.features import backfill_feature_store, check_feature_sync
 @pipeline
 def features_pipeline(infra: InfraConfig, embedding: EmbeddingConfig, features: FeaturesConfig, force: bool) -> None:
     report = backfill_feature_store(infra, embedding, features, force=force)
-    check_feature_sync(infra, embedding, previous_report=report)
+    check_feature_sync(infra, embedding, features, previous_report=report)

@@ -20,4 +20,4 @@ def stream_pipeline(
 ) -> None:
     cdc_report = capture_changes(infra, cdc)
     report = stream_features(infra, embedding, features, cdc, stream, cdc_report, reconcile=reconcile)
-    check_feature_sync(infra, embedding, previous_report=report)
+    check_feature_sync(infra, embedding, features, previous_report=report)

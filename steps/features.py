@@ -25,10 +25,11 @@ def backfill_feature_store(
 
 @step
 def check_feature_sync(
-    infra: InfraConfig, embedding: EmbeddingConfig, previous_report: dict[str, Any]
+    infra: InfraConfig, embedding: EmbeddingConfig, features: FeaturesConfig, previous_report: dict[str, Any]
 ) -> Annotated[dict[str, Any], "sync_report"]:
-    """Warehouse vs Qdrant content hashes per type; every count zero means in sync."""
-    drift = check_sync(Connections.of(infra), embedding.dimension, [t.value for t in DataType])
-    in_sync = all(not any(counts.values()) for counts in drift.values())
-    log_metadata(metadata={"drift": drift, "in_sync": in_sync})
-    return {"drift": drift, "in_sync": in_sync}
+    """Warehouse vs Qdrant content hashes per type; every drift count zero means in sync (documents with
+    nothing to index are listed apart, with the reason)."""
+    sync = check_sync(Connections.of(infra), embedding.dimension, [t.value for t in DataType], features.code)
+    unindexable = {name: len(ids) for name, ids in sync.unindexable.items()}
+    log_metadata(metadata={"drift": sync.drift, "in_sync": sync.in_sync, "unindexable": unindexable})
+    return {"drift": sync.drift, "in_sync": sync.in_sync, "unindexable": sync.unindexable}

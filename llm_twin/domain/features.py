@@ -88,12 +88,23 @@ class DocumentFeatures:
 
 @dataclass
 class FeatureChange:
-    """The new state of one document: its features, or gone (`features` None = delete)."""
+    """The new state of one document: its features, or gone (`features` None = delete).
+
+    A change is derived from one state of the warehouse document, its `basis`: the `content_hash` that was
+    read (None: the document was absent). A writer that can see the warehouse applies the change only while
+    the warehouse still holds that state, so a slow reader (a backfill embedding a batch) never replaces the
+    newer state a concurrent writer stored, nor deletes a document created meanwhile.
+    """
 
     data_type: DataType
     document_id: str
     features: DocumentFeatures | None = None
+    deleted_hash: str | None = None  # a delete of a document still in the warehouse (no text): its hash
 
     @property
     def is_delete(self) -> bool:
         return self.features is None
+
+    @property
+    def basis(self) -> str | None:
+        return self.features.cleaned.content_hash if self.features is not None else self.deleted_hash

@@ -1,8 +1,8 @@
 """The feature store on Qdrant: collections, idempotent writes, deletes, and hashes for reconciliation.
 
 Writes are idempotent because point ids come from `point_id(document_id, chunk_index)`: a redelivered
-change overwrites the same points. A document's chunk points are written first and its `cleaned_<type>`
-point last, so a cleaned point whose `content_hash` matches the warehouse proves that the document's
+change overwrites the same points. A batch's chunk points are written first and its `cleaned_<type>`
+points last, so a cleaned point whose `content_hash` matches the warehouse proves that the document's
 chunks are complete (a crash in between is repaired by the redelivery or by reconciliation).
 
 Local mode (`qdrant_path`) takes an exclusive lock on the folder: one process at a time; with
@@ -81,48 +81,57 @@ class FeatureStore:
 
     # -- writes ----------------------------------------------------------------------------------------
     def write(self, items: Iterable[DocumentFeatures]) -> int:
-        """Upsert documents (vectors required); removes chunks beyond a shortened document's new end."""
-        written = 0
+        """Upsert documents (vectors required); removes chunks beyond a shortened document's new end.
+
+        One call per kind of write for the whole batch (chunk points, stale-chunk delete, cleaned points),
+        in that order, so the cleaned points still come last; per-document calls cost a round trip (and in
+        local mode a storage commit) each."""
+        items = list(items)
         for item in items:
             if item.vectors is None or len(item.vectors) != len(item.chunks):
                 raise ValueError(f"document {item.document_id}: embed before writing")
-            embedded = embedded_collection(item.data_type)
-            if item.chunks:
-                self.client.upsert(
-                    embedded,
-                    points=[
-                        models.PointStruct(
-                            id=point_id(item.document_id, chunk.chunk_index),
-                            vector=vector.tolist(),
-                            payload=chunk.model_dump(mode="json"),
-                        )
-                        for chunk, vector in zip(item.chunks, item.vectors)
-                    ],
-                    wait=True,
+        for data_type in sorted({item.data_type for item in items}, key=lambda t: t.value):
+            mine = [item for item in items if item.data_type == data_type]
+            embedded = embedded_collection(data_type)
+            chunk_points = [
+                models.PointStruct(
+                    id=point_id(item.document_id, chunk.chunk_index),
+                    vector=vector.tolist(),
+                    payload=chunk.model_dump(mode="json"),
                 )
+                for item in mine
+                for chunk, vector in zip(item.chunks, item.vectors if item.vectors is not None else [])
+            ]
+            if chunk_points:
+                self.client.upsert(embedded, points=chunk_points, wait=True)
             self.client.delete(
                 embedded,
                 points_selector=models.FilterSelector(
                     filter=models.Filter(
-                        must=[
-                            _match("document_id", item.document_id),
-                            models.FieldCondition(key="chunk_index", range=models.Range(gte=len(item.chunks))),
+                        should=[
+                            models.Filter(
+                                must=[
+                                    _match("document_id", item.document_id),
+                                    models.FieldCondition(key="chunk_index", range=models.Range(gte=len(item.chunks))),
+                                ]
+                            )
+                            for item in mine
                         ]
                     )
                 ),
                 wait=True,
             )
             self.client.upsert(
-                cleaned_collection(item.data_type),
+                cleaned_collection(data_type),
                 points=[
                     models.PointStruct(
                         id=point_id(item.document_id, -1), vector={}, payload=item.cleaned.model_dump(mode="json")
                     )
+                    for item in mine
                 ],
                 wait=True,
             )
-            written += len(item.chunks)
-        return written
+        return sum(len(item.chunks) for item in items)
 
     def delete_documents(self, data_type: DataType, document_ids: list[str]) -> None:
         """Remove every point of these documents (chunks first, the cleaned marker last)."""

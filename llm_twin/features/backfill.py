@@ -2,9 +2,11 @@
 
 Used by the `features` pipeline for a fresh feature store, after a config change (`force=True`
 re-embeds everything), or to repair drift. Documents are read in batches and each batch is embedded in
-one call; documents gone from the warehouse lose their points. Documents that cannot be parsed or have
-no text after cleaning are counted and reported, not written. It needs no streaming runtime: the same
-`FeatureBuilder` and `FeatureWriter` the stream's sink uses are called directly.
+one call; documents gone from the warehouse lose their points, and so do documents with no text left
+after cleaning. Documents that cannot be parsed are counted and reported, not written. Writes are
+version-checked against the warehouse, so a backfill running beside the stream never undoes its work.
+It needs no streaming runtime: the same `FeatureBuilder` and `FeatureWriter` the stream's sink uses are
+called directly.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from llm_twin.domain.documents import DataType, document_from_mongo
 from llm_twin.domain.features import FeatureChange
 from llm_twin.embedding import get_embedder
 from llm_twin.feature_store.qdrant import FeatureStore
+from llm_twin.features.cleaning import EmptyDocumentError
 from llm_twin.features.processing import FeatureBuilder
 from llm_twin.features.writer import FeatureWriter, WriteReport
 
@@ -34,6 +37,7 @@ class BackfillReport:
     write: WriteReport = field(default_factory=WriteReport)
     warehouse_documents: dict[str, int] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)  # document id → reason
+    empty: int = 0  # documents with no text after cleaning (nothing to index)
     duration_s: float = 0.0
 
     def as_metadata(self) -> dict[str, Any]:
@@ -42,6 +46,7 @@ class BackfillReport:
             **self.write.as_metadata(),
             "warehouse_documents": dict(self.warehouse_documents),
             "failed": len(self.failed),
+            "empty": self.empty,
             "failed_examples": dict(list(self.failed.items())[:5]),
             "duration_s": round(self.duration_s, 2),
             "chunks_per_s": round(chunks / self.write.embed_s, 2) if self.write.embed_s else 0.0,
@@ -61,7 +66,7 @@ def backfill(
     batch_size = features.backfill_batch_documents
     with connections.mongo_client() as client, FeatureStore(connections, embedding.dimension) as store:
         db = client[connections.mongo_database]
-        writer = FeatureWriter(store, lambda: get_embedder(embedding))
+        writer = FeatureWriter(store, lambda: get_embedder(embedding), db)  # version-checked: the stream may run too
         for data_type in DataType:
             name = data_type.value
             seen: set[str] = set()
@@ -73,7 +78,11 @@ def backfill(
                 seen.add(str(raw["_id"]))
                 try:
                     document = document_from_mongo(name, raw)
-                    batch.append(FeatureChange(data_type, document.id, builder.build(document)))
+                    try:
+                        batch.append(FeatureChange(data_type, document.id, builder.build(document)))
+                    except EmptyDocumentError:  # no text left: indexed as nothing (its old points go)
+                        batch.append(FeatureChange(data_type, document.id, deleted_hash=document.content_hash))
+                        report.empty += 1
                 except Exception as exc:  # noqa: BLE001 - a bad document is reported, the rest goes on
                     report.failed[str(raw["_id"])] = f"{type(exc).__name__}: {exc}"
                 if len(batch) >= batch_size:

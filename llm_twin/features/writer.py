@@ -3,19 +3,31 @@
 A batch of changes is collapsed to the last change per document (each change carries the whole new
 state, so applying only the last one equals applying them in order), unchanged documents are skipped by
 content hash, and every remaining chunk of the batch is embedded in one batched call.
+
+Writes are version-checked when the writer is given the warehouse: right before applying a batch (after
+the slow embedding), it re-reads the warehouse `content_hash` of every document in it and drops each change
+whose basis is no longer current (counted as `superseded`). So an older version never replaces a newer one
+that the stream stored meanwhile, and a document created during a backfill or reconcile is not deleted as
+an orphan. The superseded document's own change message (or the next reconcile) applies its current state.
+The remaining window is the re-check → write round trip (milliseconds, against seconds of embedding).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from llm_twin.domain.documents import DataType
-from llm_twin.domain.features import DocumentFeatures, FeatureChange
+from pymongo.database import Database
+
+from llm_twin.domain.documents import DataType, content_hash
+from llm_twin.domain.features import FeatureChange
 from llm_twin.embedding import Embedder
 from llm_twin.feature_store.qdrant import FeatureStore
 from llm_twin.features.processing import embed_features
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -24,6 +36,7 @@ class WriteReport:
     chunks: dict[str, int] = field(default_factory=dict)
     deleted: dict[str, int] = field(default_factory=dict)
     skipped_unchanged: int = 0
+    superseded: int = 0  # dropped: the warehouse changed after the change was read
     collapsed: int = 0
     embed_s: float = 0.0
     write_s: float = 0.0
@@ -34,6 +47,7 @@ class WriteReport:
             for key, value in theirs.items():
                 mine[key] = mine.get(key, 0) + value
         self.skipped_unchanged += other.skipped_unchanged
+        self.superseded += other.superseded
         self.collapsed += other.collapsed
         self.embed_s += other.embed_s
         self.write_s += other.write_s
@@ -45,15 +59,22 @@ class WriteReport:
             "chunks": dict(self.chunks),
             "deleted": dict(self.deleted),
             "skipped_unchanged": self.skipped_unchanged,
+            "superseded": self.superseded,
             "embed_s": round(self.embed_s, 3),
             "write_s": round(self.write_s, 3),
         }
 
 
 class FeatureWriter:
-    def __init__(self, store: FeatureStore, embedder: Embedder | Callable[[], Embedder]) -> None:
+    def __init__(
+        self,
+        store: FeatureStore,
+        embedder: Embedder | Callable[[], Embedder],
+        warehouse: Database | None = None,
+    ) -> None:
         self.store = store
         self._embedder = embedder
+        self.warehouse = warehouse  # None: changes are applied without the version check
 
     @property
     def embedder(self) -> Embedder:
@@ -71,33 +92,66 @@ class FeatureWriter:
         report.collapsed = len(changes) - len(latest)
 
         started = time.perf_counter()
-        upserts: list[DocumentFeatures] = []
+        pending: dict[DataType, list[FeatureChange]] = {}
         for data_type in DataType:
             mine = [c for (t, _), c in latest.items() if t == data_type]
+            if skip_unchanged:
+                updates = [c for c in mine if c.features is not None]
+                current = self.store.cleaned_hashes(data_type, [c.document_id for c in updates])
+                unchanged = {c.document_id for c in updates if current.get(c.document_id) == c.basis}
+                report.skipped_unchanged += len(unchanged)
+                report.applied_ids.extend(sorted(unchanged))
+                mine = [c for c in mine if c.document_id not in unchanged]
+            pending[data_type] = mine
+
+        to_embed = [c.features for mine in pending.values() for c in mine if c.features is not None]
+        if to_embed:
+            embed_started = time.perf_counter()
+            embed_features(to_embed, self.embedder)
+            report.embed_s = time.perf_counter() - embed_started
+
+        for data_type, mine in pending.items():
+            mine = self._still_current(data_type, mine, report)
             deletes = [c.document_id for c in mine if c.is_delete]
             if deletes:
                 self.store.delete_documents(data_type, deletes)
                 report.deleted[data_type.feature_name] = len(deletes)
                 report.applied_ids.extend(deletes)
-            candidates = [c.features for c in mine if c.features is not None]
-            if skip_unchanged and candidates:
-                current = self.store.cleaned_hashes(data_type, [f.document_id for f in candidates])
-                fresh = [f for f in candidates if current.get(f.document_id) != f.cleaned.content_hash]
-                report.skipped_unchanged += len(candidates) - len(fresh)
-                fresh_ids = {f.document_id for f in fresh}
-                report.applied_ids.extend(f.document_id for f in candidates if f.document_id not in fresh_ids)
-                candidates = fresh
-            upserts.extend(candidates)
-
-        if upserts:
-            embed_started = time.perf_counter()
-            embed_features(upserts, self.embedder)
-            report.embed_s = time.perf_counter() - embed_started
-            self.store.write(upserts)
-            for item in upserts:
-                name = item.data_type.feature_name
-                report.documents[name] = report.documents.get(name, 0) + 1
-                report.chunks[name] = report.chunks.get(name, 0) + len(item.chunks)
-                report.applied_ids.append(item.document_id)
+            upserts = [c.features for c in mine if c.features is not None]
+            if upserts:
+                self.store.write(upserts)
+                name = data_type.feature_name
+                report.documents[name] = report.documents.get(name, 0) + len(upserts)
+                report.chunks[name] = report.chunks.get(name, 0) + sum(len(f.chunks) for f in upserts)
+                report.applied_ids.extend(f.document_id for f in upserts)
         report.write_s = time.perf_counter() - started - report.embed_s
         return report
+
+    def _still_current(self, data_type: DataType, changes: list[FeatureChange], report: WriteReport) -> list[FeatureChange]:
+        """The changes whose basis is still the warehouse's state; the others are superseded."""
+        if self.warehouse is None or not changes:
+            return changes
+        current = warehouse_hashes(self.warehouse, data_type, [c.document_id for c in changes])
+        kept = [c for c in changes if current.get(c.document_id) == c.basis]
+        superseded = len(changes) - len(kept)
+        if superseded:
+            report.superseded += superseded
+            log.info("%d %s change(s) superseded by newer warehouse state; not applied", superseded, data_type.value)
+        return kept
+
+
+def warehouse_hashes(db: Database, data_type: DataType, document_ids: list[str] | None = None) -> dict[str, str]:
+    """document_id → content_hash in the warehouse (of these documents, or all); computed where not stored."""
+    query = {} if document_ids is None else {"_id": {"$in": document_ids}}
+    collection = db[data_type.value]
+    hashes: dict[str, str] = {}
+    unhashed: list[str] = []
+    for raw in collection.find(query, {"content_hash": 1}):
+        if raw.get("content_hash"):
+            hashes[str(raw["_id"])] = raw["content_hash"]
+        else:
+            unhashed.append(raw["_id"])
+    for raw in collection.find({"_id": {"$in": unhashed}}, {"content": 1}) if unhashed else ():
+        content = raw.get("content")
+        hashes[str(raw["_id"])] = content_hash(content) if isinstance(content, dict) else ""
+    return hashes

@@ -126,7 +126,7 @@ def build_app(
     app.add_source(source, topic=topic)
 
     stages = Stages(FeatureBuilder(setup.features, setup.embedding), warehouse)
-    writer = FeatureWriter(store, lambda: get_embedder(setup.embedding))
+    writer = FeatureWriter(store, lambda: get_embedder(setup.embedding), warehouse)  # version-checked writes
     sink = QdrantFeatureSink(writer, skip_unchanged=stream.skip_unchanged, on_written=on_written)
     sdf = app.dataframe(topic)
     sdf = sdf.apply(stages.decode)  # JSON → ChangeMessage (a reference)
@@ -154,7 +154,7 @@ def run_stream(
         store.ensure_collections()
         if setup.stream.reconcile:
             with ConfirmedPublisher(conns, cdc) as publisher:
-                report.reconciled = reconcile(warehouse, store, publisher, cdc.collections)
+                report.reconciled = reconcile(warehouse, store, publisher, cdc.collections, setup.features.code)
             log.info("reconciliation: %s", report.reconciled)
         app, sink, dead_letters = build_app(setup, store, warehouse, on_written)
         if on_ready is not None:

@@ -31,6 +31,7 @@ class InFlight:
     message: ChangeMessage
     document: Document | None = None
     cleaned: CleanedDocument | None = None
+    emptied_hash: str | None = None  # the document exists but has no text: the hash its delete is based on
 
 
 class Stages:
@@ -60,11 +61,12 @@ class Stages:
             try:
                 item.cleaned = self.builder.clean(item.document)
             except EmptyDocumentError:
-                item.document = None  # nothing left to index: its old points go
+                item.emptied_hash = item.document.content_hash  # nothing left to index: its old points go
+                item.document = None
         return item
 
     def chunk(self, item: InFlight) -> FeatureChange:
         message = item.message
         if item.document is None:
-            return FeatureChange(message.data_type, message.document_id)
+            return FeatureChange(message.data_type, message.document_id, deleted_hash=item.emptied_hash)
         return FeatureChange(message.data_type, message.document_id, self.builder.build(item.document, item.cleaned))

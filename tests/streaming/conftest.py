@@ -86,7 +86,7 @@ def assert_in_sync(settings: StreamSetup) -> dict[str, int]:
     """Qdrant matches the warehouse exactly: same documents and hashes, complete chunks, no extra point."""
     db = warehouse(settings)
     with FeatureStore(settings.connections, settings.embedding.dimension) as store:
-        drift = find_drift(db, store, list(settings.cdc.collections))
+        drift = find_drift(db, store, list(settings.cdc.collections), settings.features.code)
         assert all(d.in_sync for d in drift.values()), {t.value: d.counts() for t, d in drift.items()}
         counts = {}
         for data_type in drift:

@@ -1,4 +1,5 @@
-"""Fault tests: crashes of the watcher and the stream app, and a RabbitMQ restart, lose and duplicate nothing."""
+"""Fault tests: crashes of the watcher and the stream app, a RabbitMQ restart and a Kafka broker restart lose and
+duplicate nothing."""
 
 from __future__ import annotations
 
@@ -96,6 +97,39 @@ def test_rabbitmq_restart_mid_stream_is_survived(stream_settings, tmp_path):
         app.kill(signal_term())
     _drain(overrides, tmp_path)
     assert sum(assert_in_sync(stream_settings).values()) > 80
+
+
+def test_kafka_broker_restart_mid_stream_then_reconciliation_restores_sync(stream_settings, local_services, tmp_path):
+    """The local broker keeps topics in memory: a restart loses the changes in flight (already acked from
+    RabbitMQ) and the consumer group's offsets. `pipeline=stream`'s reconciliation re-publishes the difference."""
+    from llm_twin.infra.processes import read_pid, terminate
+
+    overrides = stream_settings.overrides
+    watcher = Child(WATCH, overrides, tmp_path / "watch.log")
+    app = Child(APP, overrides, tmp_path / "app.log")
+    done = threading.Event()
+    writer = _writer(stream_settings, 300, done, seed=5, pace_s=0.1)  # ~30 s of writes
+    try:
+        time.sleep(14)  # the app has loaded its model and is consuming
+        pid = read_pid(local_services.run_dir / "kafka.pid")
+        assert pid is not None, "the test session's broker is not the project's own"
+        terminate(pid)
+        time.sleep(2)
+        local_services.start(["kafka"])  # same port, empty memory
+        writer.join(60)
+        assert done.is_set()
+        time.sleep(10)
+    finally:
+        if read_pid(local_services.run_dir / "kafka.pid") is None:
+            local_services.start(["kafka"])
+        watcher.kill(signal_term())
+        app.kill(signal_term())
+    assert (tmp_path / "app.log").read_text().count("sink batch") >= 1, "the app never wrote before the restart"
+    assert Child(WATCH, overrides, tmp_path / "watch.log", "cdc.bounded=true").wait(120) == 0
+    log = tmp_path / "reconcile.log"
+    assert Child(APP, overrides, log, "stream.bounded=true", "stream.reconcile=true").wait(300) == 0
+    assert "reconciliation:" in log.read_text()
+    assert sum(assert_in_sync(stream_settings).values()) > 200
 
 
 def signal_term() -> int:

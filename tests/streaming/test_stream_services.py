@@ -5,9 +5,11 @@ from __future__ import annotations
 import pika
 import pytest
 
+from llm_twin.cdc.reconcile import check_sync
 from llm_twin.cdc.watcher import drain_changes
-from llm_twin.domain.documents import DataType
-from llm_twin.domain.features import cleaned_collection, embedded_collection, point_id
+from llm_twin.domain.documents import DataType, Post
+from llm_twin.domain.features import FeatureChange, cleaned_collection, embedded_collection, point_id
+from llm_twin.embedding import Embedder
 from llm_twin.feature_store.qdrant import FeatureStore
 from llm_twin.features.backfill import backfill
 from llm_twin.streaming.app import run_stream
@@ -95,6 +97,70 @@ def test_poison_messages_are_dead_lettered_and_the_stream_goes_on(stream_setting
     assert report.write.deleted.get("posts", 0) >= 1  # the empty post
     with FeatureStore(stream_settings.connections, 384) as store:
         assert store.cleaned_hashes(DataType.POST) == {good.id: good.content_hash}
+
+    # the post that becomes empty loses its points; documents with nothing to index are not drift
+    emptied = Post.model_validate({**good.model_dump(exclude={"content_hash"}), "content": {"text": "🚀 https://x.co/y"}})
+    db.posts.update_one({"_id": good.id}, {"$set": {"content": emptied.content, "content_hash": emptied.content_hash}})
+    report = _stream(stream_settings)
+    assert report.write.deleted == {"posts": 1} and report.dead_lettered == 0
+    assert assert_in_sync(stream_settings) == {"articles": 0, "posts": 0, "code": 0}
+    sync = check_sync(stream_settings.connections, 384, list(stream_settings.cdc.collections), stream_settings.features.code)
+    assert sync.in_sync, sync.drift
+    reasons = dict(sync.unindexable["posts"])
+    assert reasons.pop("p-bad").startswith("ValidationError")
+    assert reasons == {empty.id: "no text after cleaning", good.id: "no text after cleaning"}
+    # reconciliation re-publishes nothing for them, so nothing reaches the dead-letter queue again
+    report = run_stream(stream_settings.with_stream(bounded=True, reconcile=True))
+    assert report.reconciled == {t: {"missing": 0, "stale": 0, "orphans": 0} for t in ("articles", "posts", "code")}
+    assert report.dead_lettered == 0 and dead_letters(stream_settings) == []
+
+
+def test_a_slow_writer_never_replaces_a_newer_version_nor_deletes_a_document_created_meanwhile(stream_settings):
+    """The backfill's race: it reads v1, embeds for seconds, meanwhile the stream stores v2 (and a document
+    the backfill saw as gone is created and indexed). Its write is re-checked against the warehouse."""
+    from llm_twin.embedding import get_embedder
+    from llm_twin.features.processing import FeatureBuilder
+    from llm_twin.features.writer import FeatureWriter
+
+    db = warehouse(stream_settings)
+    builder = FeatureBuilder(stream_settings.features, stream_settings.embedding)
+    real = get_embedder(stream_settings.embedding)
+    v1, created = post(30), post(31)
+    db.posts.insert_one(v1.to_mongo())
+    v2 = Post.model_validate({**v1.model_dump(exclude={"content_hash"}), "content": {"text": "Version two of the post."}})
+
+    with FeatureStore(stream_settings.connections, 384) as store:
+        stream_writer = FeatureWriter(store, real, db)
+
+        def concurrent_stream_write() -> None:  # what the stream app does while the slow writer embeds
+            db.posts.replace_one({"_id": v1.id}, v2.to_mongo())
+            db.posts.insert_one(created.to_mongo())
+            done = stream_writer.apply([FeatureChange(DataType.POST, d.id, builder.build(d)) for d in (v2, created)])
+            assert done.documents == {"posts": 2}
+
+        slow_writer = FeatureWriter(store, WritesWhileEncoding(real, concurrent_stream_write), db)
+        stale = [FeatureChange(DataType.POST, v1.id, builder.build(v1)), FeatureChange(DataType.POST, created.id)]
+        report = slow_writer.apply(stale)
+        assert report.superseded == 2 and report.documents == {} and report.deleted == {}
+        assert store.cleaned_hashes(DataType.POST) == {v1.id: v2.content_hash, created.id: created.content_hash}
+        texts = sorted(p["text"] for p in store.payloads(embedded_collection(DataType.POST)).values())
+        assert texts == sorted(c.text for d in (v2, created) for c in builder.build(d).chunks)
+        assert "Version two of the post." in texts
+    assert assert_in_sync(stream_settings)["posts"] == 2
+
+
+class WritesWhileEncoding(Embedder):
+    """The real embedder, running `during` once before its first batch (a deterministic interleaving)."""
+
+    def __init__(self, real: Embedder, during) -> None:  # shares the loaded model
+        self.__dict__.update(real.__dict__)
+        self._during = during
+
+    def encode(self, texts):
+        if self._during is not None:
+            during, self._during = self._during, None
+            during()
+        return super().encode(texts)
 
 
 @pytest.mark.slow
