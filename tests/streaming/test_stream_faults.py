@@ -108,9 +108,12 @@ def test_kafka_broker_restart_mid_stream_then_reconciliation_restores_sync(strea
     watcher = Child(WATCH, overrides, tmp_path / "watch.log")
     app = Child(APP, overrides, tmp_path / "app.log")
     done = threading.Event()
-    writer = _writer(stream_settings, 300, done, seed=5, pace_s=0.1)  # ~30 s of writes
+    writer = _writer(stream_settings, 300, done, seed=5, pace_s=0.15)  # ~45 s of writes
     try:
-        time.sleep(14)  # the app has loaded its model and is consuming
+        deadline = time.time() + 90  # the app has loaded its model and written its first batches
+        while "sink batch" not in (tmp_path / "app.log").read_text() and time.time() < deadline:
+            time.sleep(0.5)
+        assert not done.is_set(), "the writes ended before the restart: nothing was in flight"
         pid = read_pid(local_services.run_dir / "kafka.pid")
         assert pid is not None, "the test session's broker is not the project's own"
         terminate(pid)
@@ -124,7 +127,7 @@ def test_kafka_broker_restart_mid_stream_then_reconciliation_restores_sync(strea
             local_services.start(["kafka"])
         watcher.kill(signal_term())
         app.kill(signal_term())
-    assert (tmp_path / "app.log").read_text().count("sink batch") >= 1, "the app never wrote before the restart"
+    assert "sink batch" in (tmp_path / "app.log").read_text(), "the app never wrote before the restart"
     assert Child(WATCH, overrides, tmp_path / "watch.log", "cdc.bounded=true").wait(120) == 0
     log = tmp_path / "reconcile.log"
     assert Child(APP, overrides, log, "stream.bounded=true", "stream.reconcile=true").wait(300) == 0
