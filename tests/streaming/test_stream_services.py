@@ -68,6 +68,14 @@ def test_inserts_updates_deletes_reach_qdrant_and_backfill_matches(stream_settin
         assert {c: store.payloads(c) for c in streamed} == streamed
 
 
+LONG_WORDS = (
+    "understanding relationships organization administration international communication environmental "
+    "infrastructure responsibility representatives characteristics telecommunications implementation "
+    "establishment entertainment transportation manufacturing architecture constitutional investigation "
+    "philosophical independence consideration contemporary championships neighborhood approximately"
+)
+
+
 def store_vector(settings, text: str) -> list[float]:
     from llm_twin.embedding import get_embedder
 
@@ -166,17 +174,20 @@ class WritesWhileEncoding(Embedder):
 @pytest.mark.slow
 def test_documents_over_kafkas_message_limit_flow_end_to_end(stream_settings):
     """Messages are references: document size is bounded by the warehouse, not by Kafka's ~1 MB producer limit
-    (a 2 MB article used to stall CDC). Sizes are kept to what 2 cores embed in a few minutes; the message size
-    does not depend on them (`test_messages_are_small_references_whatever_the_document_size`)."""
+    (a 2 MB article used to stall CDC). The 5 MB article is written in long words the embedding tokenizer
+    keeps whole (14 bytes a token), so 2 cores embed its 1,857 chunks in a few minutes; the message size does
+    not depend on the document (`test_messages_are_small_references_whatever_the_document_size`)."""
     db = warehouse(stream_settings)
-    words = " ".join(f"w{i % 997}" for i in range(250_000))  # ~1.2 MB of text
-    big = article(90).model_copy(update={"content": {"title": "Big", "text": words}})
+    words = LONG_WORDS.split()
+    sentences = (" ".join(words[(i + j) % len(words)] for j in range(14)).capitalize() + "." for i in range(26_000))
+    text = " ".join(sentences)
+    big = article(90).model_copy(update={"content": {"title": "Big", "text": text}})
     big = type(big).model_validate(big.model_dump(exclude={"content_hash"}))
     repo = repository(91).model_copy(
         update={"content": {f"src/m{i}.py": f"def f{i}(x):\n    return x + {i}\n" * 400 for i in range(60)}}
     )
     repo = type(repo).model_validate(repo.model_dump(exclude={"content_hash"}))
-    assert len(big.content["text"]) > 1_200_000 and sum(map(len, repo.content.values())) > 700_000
+    assert len(big.content["text"].encode()) > 5_000_000 and sum(map(len, repo.content.values())) > 700_000
     db.articles.insert_one(big.to_mongo())
     db.repositories.insert_one(repo.to_mongo())
     report = _stream(stream_settings)
