@@ -27,7 +27,7 @@ from llm_twin.domain.documents import DataType, document_from_mongo
 from llm_twin.domain.messages import ChangeMessage, Operation
 from llm_twin.feature_store.qdrant import FeatureStore
 from llm_twin.features.cleaning import EmptyDocumentError, clean_document
-from llm_twin.features.writer import warehouse_hashes
+from llm_twin.warehouse.hashes import warehouse_hashes
 
 
 @dataclass

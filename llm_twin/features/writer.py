@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 
 from pymongo.database import Database
 
-from llm_twin.domain.documents import DataType, content_hash
+from llm_twin.domain.documents import DataType
 from llm_twin.domain.features import FeatureChange
 from llm_twin.embedding import Embedder
 from llm_twin.feature_store.qdrant import FeatureStore
 from llm_twin.features.processing import embed_features
+from llm_twin.warehouse.hashes import warehouse_hashes
 
 log = logging.getLogger(__name__)
 
@@ -139,19 +140,3 @@ class FeatureWriter:
             log.info("%d %s change(s) superseded by newer warehouse state; not applied", superseded, data_type.value)
         return kept
 
-
-def warehouse_hashes(db: Database, data_type: DataType, document_ids: list[str] | None = None) -> dict[str, str]:
-    """document_id → content_hash in the warehouse (of these documents, or all); computed where not stored."""
-    query = {} if document_ids is None else {"_id": {"$in": document_ids}}
-    collection = db[data_type.value]
-    hashes: dict[str, str] = {}
-    unhashed: list[str] = []
-    for raw in collection.find(query, {"content_hash": 1}):
-        if raw.get("content_hash"):
-            hashes[str(raw["_id"])] = raw["content_hash"]
-        else:
-            unhashed.append(raw["_id"])
-    for raw in collection.find({"_id": {"$in": unhashed}}, {"content": 1}) if unhashed else ():
-        content = raw.get("content")
-        hashes[str(raw["_id"])] = content_hash(content) if isinstance(content, dict) else ""
-    return hashes
