@@ -78,11 +78,10 @@ def backfill(
                 seen.add(str(raw["_id"]))
                 try:
                     document = document_from_mongo(name, raw)
-                    try:
-                        batch.append(FeatureChange(data_type, document.id, builder.build(document)))
-                    except EmptyDocumentError:  # no text left: indexed as nothing (its old points go)
-                        batch.append(FeatureChange(data_type, document.id, deleted_hash=document.content_hash))
-                        report.empty += 1
+                    batch.append(FeatureChange(data_type, document.id, builder.build(document)))
+                except EmptyDocumentError:  # no text left: indexed as nothing (its old points go)
+                    batch.append(FeatureChange(data_type, document.id, deleted_hash=document.content_hash))
+                    report.empty += 1
                 except Exception as exc:  # noqa: BLE001 - a bad document is reported, the rest goes on
                     report.failed[str(raw["_id"])] = f"{type(exc).__name__}: {exc}"
                 if len(batch) >= batch_size:
