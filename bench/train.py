@@ -11,8 +11,9 @@ matmul roofline, in one run.
    limited to `--steps` optimizer steps: trained (non-padding) tokens ÷ the training loop's wall time.
 3. Bare: a hand-written peft loop (the same base and precision, LoRA r/targets from the config, AdamW)
    over the very batches the trainer's dataloader produced: forward, backward, step, nothing else.
-4. Roofline: the measured fp32 matmul rate (2048² `torch.mm`, same threads) ÷ (4 × parameters) FLOPs
-   per trained token (forward 2N; backward 2N for the activations' gradients, the frozen base needs no
+4. Roofline: the measured matmul rate in the dtype the matmuls run in (2048² `torch.mm`, same threads;
+   bf16 under `training.cpu_mixed_precision`, else fp32; the fp32 figure is printed beside it)
+   ÷ (4 × parameters) FLOPs per trained token (forward 2N; backward 2N for the activations' gradients, the frozen base needs no
    weight gradients).
 
 `--quality` also trains the full default budget (no step limit), merges the adapter and scores the twin
@@ -89,12 +90,14 @@ def build_dataset(workdir: Path, overrides: list[str]) -> tuple[Any, dict[str, A
                      "features_s": round(t2 - t1, 1), "dataset_s": round(t3 - t2, 1)}
 
 
-def matmul_gflops(threads: int, n: int = 2048, seconds: float = 3.0) -> float:
-    """Sustained fp32 GEMM rate of this machine with `threads` torch threads."""
+def matmul_gflops(threads: int, n: int = 2048, seconds: float = 3.0, dtype: str = "float32") -> float:
+    """Sustained GEMM rate of this machine with `threads` torch threads, in `dtype`."""
     import torch
 
+    from llm_twin.models.loading import torch_dtype
+
     torch.set_num_threads(threads)
-    a, b = torch.randn(n, n), torch.randn(n, n)
+    a, b = torch.randn(n, n, dtype=torch_dtype(dtype)), torch.randn(n, n, dtype=torch_dtype(dtype))
     for _ in range(2):
         torch.mm(a, b)
     done, t0 = 0, time.perf_counter()
@@ -104,8 +107,10 @@ def matmul_gflops(threads: int, n: int = 2048, seconds: float = 3.0) -> float:
     return 2 * n**3 * done / (time.perf_counter() - t0) / 1e9
 
 
-def bare_loop(base_dir: Path, model_cfg: ModelConfig, batches: list[dict[str, Any]], lr: float) -> dict[str, float]:
-    """Forward, backward and AdamW step of a peft LoRA model over the given batches, nothing else."""
+def bare_loop(base_dir: Path, model_cfg: ModelConfig, batches: list[dict[str, Any]], lr: float,
+              bf16: bool) -> dict[str, float]:
+    """Forward, backward and AdamW step of a peft LoRA model over the given batches, nothing else (under
+    the same bf16 autocast as the trainer when `bf16`)."""
     import torch
     from peft import get_peft_model
 
@@ -117,7 +122,8 @@ def bare_loop(base_dir: Path, model_cfg: ModelConfig, batches: list[dict[str, An
     keys = ("input_ids", "attention_mask", "labels")
     tokens, t0 = 0, time.perf_counter()
     for batch in batches:
-        out = model(**{k: batch[k] for k in keys if k in batch})
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            out = model(**{k: batch[k] for k in keys if k in batch})
         out.loss.backward()
         optim.step()
         optim.zero_grad(set_to_none=True)
@@ -188,7 +194,7 @@ def main() -> int:
     from llm_twin.models.loading import trains_in_4bit
     from llm_twin.models.threads import available_cores, busy_cores_of_others
     from llm_twin.paths import state_dir
-    from llm_twin.training.sft import build_trainer
+    from llm_twin.training.sft import build_trainer, cpu_autocasts_bf16
 
     cfg = compose(["pipeline=train", *args.overrides])
     model_cfg, embedding = ModelConfig.of(cfg.model), EmbeddingConfig.of(cfg.embedding)
@@ -240,14 +246,19 @@ def main() -> int:
               f"({args.steps} steps, padding {padding_share(batches):.1%})", flush=True)
 
         # 2. bare peft loop on the same batches
-        bare = bare_loop(base_dir, model_cfg, batches, training.learning_rate)
+        bf16 = cpu_autocasts_bf16(training)
+        compute_dtype = "bfloat16" if bf16 else "float32"
+        bare = bare_loop(base_dir, model_cfg, batches, training.learning_rate, bf16)
         print(f"bare peft loop: {bare['tokens']} tokens in {bare['wall_s']:.1f} s = {bare['tokens_per_s']:.1f} tokens/s",
               flush=True)
 
-        # 3. roofline
-        gflops = matmul_gflops(threads, seconds=1.0 if args.quick else 3.0)
-        roofline = gflops * 1e9 / (4 * base_params)
-        print(f"matmul: {gflops:.1f} GFLOP/s fp32 → roofline {roofline:.1f} tokens/s (4 × {base_params / 1e6:.1f}M params)",
+        # 3. roofline: the GEMM rate of the dtype the matmuls run in (and fp32's, for comparison)
+        seconds = 1.0 if args.quick else 3.0
+        gflops = {dt: matmul_gflops(threads, seconds=seconds, dtype=dt) for dt in dict.fromkeys(["float32", compute_dtype])}
+        roofline = gflops[compute_dtype] * 1e9 / (4 * base_params)
+        fp32_roofline = gflops["float32"] * 1e9 / (4 * base_params)
+        print(f"matmul: {gflops[compute_dtype]:.1f} GFLOP/s {compute_dtype} → roofline {roofline:.1f} tokens/s "
+              f"(4 × {base_params / 1e6:.1f}M params); fp32 {gflops['float32']:.1f} GFLOP/s → {fp32_roofline:.1f}",
               flush=True)
 
         result: dict[str, Any] = {
@@ -257,7 +268,11 @@ def main() -> int:
             "roofline_ratio": round(pipeline_tps / roofline, 3),
             "bare_ratio": round(pipeline_tps / bare["tokens_per_s"], 3),
             "bare_roofline_ratio": round(bare["tokens_per_s"] / roofline, 3),
-            "matmul_gflops": round(gflops, 1),
+            "compute_dtype": compute_dtype,
+            "matmul_gflops": round(gflops[compute_dtype], 1),
+            "fp32_matmul_gflops": round(gflops["float32"], 1),
+            "fp32_roofline_tokens_per_s": round(fp32_roofline, 1),
+            "fp32_roofline_ratio": round(pipeline_tps / fp32_roofline, 3),
             "trained_tokens": tokens,
             "train_runtime_s": round(runtime, 2),
             "steps": args.steps,

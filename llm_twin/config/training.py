@@ -50,6 +50,10 @@ class TrainingConfig(Schema):
     use_augmented: bool = Field(description="train on augmented prompts as well as plain ones")
     seed: int
     torch_threads: int | Literal["auto"]
+    cpu_mixed_precision: Literal["auto", "bf16", "off"] = Field(
+        default="auto",
+        description="on a machine without CUDA: bf16 autocast (fp32 weights and optimizer, bf16 matmuls); "
+        "auto = on when the CPU has native bf16 instructions (AVX512-BF16 or AMX)")
     sample_generations: int = Field(ge=0)
     max_new_tokens: int = Field(ge=1)
     dpo: DpoConfig

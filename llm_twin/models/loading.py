@@ -27,6 +27,16 @@ def has_cuda() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def cpu_has_native_bf16() -> bool:
+    """AVX512-BF16 or AMX: bf16 matmuls run several times faster than fp32 ones (bench/train.py measures
+    both); without them bf16 is emulated and slower than fp32."""
+    import torch
+
+    cpu = torch.cpu
+    return bool(getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()
+                or getattr(cpu, "_is_amx_tile_supported", lambda: False)())
+
+
 def trains_in_4bit(model_cfg: ModelConfig) -> bool:
     """Whether training loads the base as 4-bit NF4 (QLoRA) here: `load_in_4bit` on a CUDA machine, and on
     CPU only when the model's config says `cpu_load_in_4bit`. On CPU, bitsandbytes dequantizes every
