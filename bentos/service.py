@@ -41,6 +41,7 @@ from llm_twin.inference.api import (
     ReloadRequest,
     RetrieveResponse,
 )
+from llm_twin.inference.error_bodies import ErrorBodyMiddleware
 from llm_twin.inference.holder import SwapReport
 from llm_twin.inference.openai_api import (
     MODEL_ID,
@@ -329,4 +330,6 @@ def _sse(stream, request: ChatCompletionRequest, release):
 
 
 # The decorators' stubs hand back the class; the object really is a bentoml.Service.
-cast("bentoml.Service[TwinService]", TwinService).add_asgi_middleware(ApiKeyMiddleware, env_name=ARGS.api_key_env)
+_SERVICE = cast("bentoml.Service[TwinService]", TwinService)
+_SERVICE.add_asgi_middleware(ApiKeyMiddleware, env_name=ARGS.api_key_env)
+_SERVICE.add_asgi_middleware(ErrorBodyMiddleware)  # error bodies as the OpenAPI schema declares them

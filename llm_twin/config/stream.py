@@ -25,6 +25,10 @@ class StreamConfig(Schema):
     consumer_extra: dict[str, Any] = Field(description="librdkafka consumer settings")
     bounded: bool = Field(description="drain until idle, then stop (entry point); the pipeline sets it")
     reconcile: bool = Field(description="re-publish warehouse/Qdrant differences before consuming")
+    max_restarts: int = Field(default=10, ge=0, description="long-running: broker/Source failures in a row "
+                              "survived (back off, reconcile, start again) before the app gives up")
+    restart_backoff_s: float = Field(default=2.0, ge=0, description="first back-off; doubles per failure, at most 60 s")
+    healthy_run_s: float = Field(default=60.0, gt=0, description="a run this long resets the failure count")
 
     def with_names(self, suffix: str) -> StreamConfig:
         return self.model_copy(

@@ -68,13 +68,17 @@ def test_generate_answers_with_context_and_trace(client):
 def test_generate_validation_is_a_clear_400(client, body):
     r = client.post("/generate", json=body)
     assert 400 <= r.status_code < 500, (r.status_code, r.text)
-    assert r.text  # the error says what is wrong
+    error = r.json()  # the shape the OpenAPI schema declares: {"error": string, "detail"?: string}
+    assert isinstance(error, dict) and set(error) <= {"error", "detail"}, error
+    assert isinstance(error["error"], str) and isinstance(error.get("detail", ""), str), error
+    named = {k for k in (set(body) or {"instruction"}) if k in error["error"] + error.get("detail", "")}
+    assert named, f"the error names no field of {body}: {error}"
 
 
 def test_url_to_loopback_is_refused(client):
     r = client.post("/generate", json={"instruction": "summarise this", "url": "http://127.0.0.1:8080/admin"})
     assert r.status_code == 400
-    assert "non-public address" in r.text
+    assert "non-public address" in r.json()["error"]  # an object, not BentoML's one-element array
 
 
 def test_api_key_required_when_configured(client, monkeypatch):
