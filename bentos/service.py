@@ -32,6 +32,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from llm_twin.inference.access import ApiKeyMiddleware, UnsafeBind, check_bind, served_socket_host
 from llm_twin.inference.api import (
@@ -95,6 +96,18 @@ admin_app = FastAPI(title="LLM Twin: admin", docs_url=None, redoc_url=None, open
 async def _openai_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     message, param = validation_message(list(exc.errors()))
     return _openai_error(message, 400, param)
+
+
+@openai_app.exception_handler(StarletteHTTPException)
+async def _openai_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """FastAPI's own errors (a body that is not UTF-8, a wrong method) in OpenAI's shape, as declared."""
+    return JSONResponse(error_body(str(exc.detail), exc.status_code), status_code=exc.status_code,
+                        headers=getattr(exc, "headers", None))
+
+
+@admin_app.exception_handler(StarletteHTTPException)
+async def _admin_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
 @admin_app.exception_handler(RequestValidationError)

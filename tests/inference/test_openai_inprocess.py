@@ -111,3 +111,13 @@ def test_generate_keeps_its_json_contract(client):
     if "$ref" in schema:
         schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
     assert set(schema["properties"]) == {"instruction", "url", "platform", "max_new_tokens", "temperature", "top_p"}
+
+
+def test_a_body_that_is_not_utf8_gets_openais_error_shape(client):
+    """FastAPI's own parse error (found by schema fuzzing) answers as the schema's `ErrorResponse`."""
+    r = client.post("/v1/chat/completions", content=b"/|4[\xff\xfeH", headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["message"] and error["type"] == "invalid_request_error"
+    admin = client.post("/admin/reload", content=b"\xff\xfe", headers={"content-type": "application/json"})
+    assert admin.status_code == 400 and isinstance(admin.json()["error"], str), admin.text
