@@ -137,76 +137,34 @@ def build_app(
     return app, sink, dead_letters
 
 
-def recoverable_failures() -> tuple[type[BaseException], ...]:
-    """What ends one run of the app but not the long-running service: the broker or the Source failing
-    (a restarted Kafka broker without its topics times out the Source's produce flush). A bug in our own
-    code is not among them, so it still ends the app with its traceback."""
-    from confluent_kafka import KafkaException
-    from quixstreams.exceptions import QuixException
-    from quixstreams.sources.base.exceptions import SourceException
-
-    return (QuixException, SourceException, KafkaException)
-
-
 def run_stream(
     setup: StreamSetup,
     on_written: Callable[[WriteReport, float], None] | None = None,
     on_ready: Callable[[Application], None] | None = None,
 ) -> StreamReport:
     """Run the app until stopped (long-running) or until idle (`stream.bounded`); it owns the Qdrant store
-    meanwhile. With `stream.reconcile` the drift between warehouse and Qdrant is re-published first.
-
-    Long-running, a broker or Source failure does not end the service: it backs off, re-publishes the drift
-    (what a broker that lost its topics dropped) and starts a new app, up to `stream.max_restarts` failures
-    in a row (a run that lasted `stream.healthy_run_s` resets the count)."""
+    meanwhile. With `stream.reconcile` the drift between warehouse and Qdrant is re-published first."""
     started = time.perf_counter()
     report = StreamReport()
-    conns, cdc, stream = setup.connections, setup.cdc, setup.stream
+    conns, cdc = setup.connections, setup.cdc
     store = FeatureStore(conns, setup.embedding.dimension)
     client = conns.mongo_client()  # one warehouse client: reconciliation, then the references
-    failures = 0
     try:
         warehouse = client[conns.mongo_database]
         store.ensure_collections()
-        reconcile_first = stream.reconcile
-        while True:
-            if reconcile_first:
-                with ConfirmedPublisher(conns, cdc) as publisher:
-                    reconciled = reconcile(warehouse, store, publisher, cdc.collections, setup.features.code)
-                _add_counts(report.reconciled, reconciled)
-                log.info("reconciliation: %s", reconciled)
-            app, sink, dead_letters = build_app(setup, store, warehouse, on_written)
-            if on_ready is not None:
-                on_ready(app)
-            run_started = time.monotonic()
-            try:
-                app.run(timeout=stream.idle_timeout_s if stream.bounded else 0.0, collect=False)
-                return report
-            except recoverable_failures() as exc:
-                if stream.bounded:
-                    raise
-                failures = 1 if time.monotonic() - run_started >= stream.healthy_run_s else failures + 1
-                if failures > stream.max_restarts:
-                    log.error("the stream app failed %d times in a row; giving up: %s", failures, exc)
-                    raise
-                backoff = min(stream.restart_backoff_s * 2 ** (failures - 1), 60.0)
-                log.warning("the stream app stopped (%s: %s); restarting in %.0f s with a reconciliation "
-                            "(failure %d of at most %d in a row)", type(exc).__name__, exc, backoff, failures,
-                            stream.max_restarts)
-                time.sleep(backoff)
-                reconcile_first = True
-            finally:
-                report.write.merge(sink.report)
-                report.dead_lettered += dead_letters.count
-                dead_letters.publisher.close()
+        if setup.stream.reconcile:
+            with ConfirmedPublisher(conns, cdc) as publisher:
+                report.reconciled = reconcile(warehouse, store, publisher, cdc.collections, setup.features.code)
+            log.info("reconciliation: %s", report.reconciled)
+        app, sink, dead_letters = build_app(setup, store, warehouse, on_written)
+        if on_ready is not None:
+            on_ready(app)
+        app.run(timeout=setup.stream.idle_timeout_s if setup.stream.bounded else 0.0, collect=False)
+        report.write = sink.report
+        report.dead_lettered = dead_letters.count
+        dead_letters.publisher.close()
     finally:
         client.close()
         store.close()
-        report.duration_s = time.perf_counter() - started
-
-
-def _add_counts(total: dict[str, dict[str, int]], more: dict[str, dict[str, int]]) -> None:
-    for collection, counts in more.items():
-        into = total.setdefault(collection, {})
-        for name, value in counts.items():
-            into[name] = into.get(name, 0) + value
+    report.duration_s = time.perf_counter() - started
+    return report

@@ -3,6 +3,7 @@ duplicate nothing."""
 
 from __future__ import annotations
 
+import ast
 import random
 import subprocess
 import threading
@@ -123,15 +124,14 @@ def test_kafka_broker_restart_mid_stream_is_survived_and_the_app_restores_sync(s
         local_services.start(["kafka"])  # same port, empty memory
         writer.join(60)
         assert done.is_set()
-        synced, deadline = False, time.time() + 180
-        while not synced and time.time() < deadline:  # the running app alone catches up
+        deadline = time.time() + 180  # the running app alone catches up: restarted, then quiet for 15 s
+        while time.time() < deadline:
             assert app.proc.poll() is None, f"the app died after the broker restart:\n{app_log.read_text()[-3000:]}"
-            time.sleep(5)
-            try:
-                assert_in_sync(stream_settings)
-                synced = True
-            except AssertionError:
-                pass
+            if "restarting in" in app_log.read_text() and time.time() - app_log.stat().st_mtime > 15:
+                break
+            time.sleep(2)
+        watcher.kill(signal_term())
+        app.kill(signal_term())  # Qdrant's local mode is one process at a time: stop the app to look
     finally:
         if read_pid(local_services.run_dir / "kafka.pid") is None:
             local_services.start(["kafka"])
@@ -140,10 +140,12 @@ def test_kafka_broker_restart_mid_stream_is_survived_and_the_app_restores_sync(s
     text = app_log.read_text()
     assert "sink batch" in text, "the app never wrote before the restart"
     assert "restarting in" in text and "reconciliation:" in text, "the app did not go through a restart"
-    assert synced, "the long-running app did not bring Qdrant back in sync within 3 min of the last write"
+    assert sum(assert_in_sync(stream_settings).values()) > 200  # what the long-running app left: in sync
     log = tmp_path / "reconcile.log"
     assert Child(APP, overrides, log, "stream.bounded=true", "stream.reconcile=true").wait(300) == 0
-    assert "reconciliation:" in log.read_text()
+    line = next(x for x in log.read_text().splitlines() if "reconciliation:" in x)
+    repaired = ast.literal_eval(line.split("reconciliation:", 1)[1].strip())
+    assert all(n == 0 for counts in repaired.values() for n in counts.values()), repaired  # nothing left to repair
     assert sum(assert_in_sync(stream_settings).values()) > 200
 
 
