@@ -25,12 +25,12 @@ class StreamConfig(Schema):
     consumer_extra: dict[str, Any] = Field(description="librdkafka consumer settings")
     bounded: bool = Field(description="drain until idle, then stop (entry point); the pipeline sets it")
     reconcile: bool = Field(description="re-publish warehouse/Qdrant differences before consuming")
-    supervise: bool = Field(default=True, description="long-running: run the app as a child process that is "
+    supervise: bool = Field(description="long-running: run the app as a child process that is "
                             "started again, with a reconciliation, when it fails")
-    max_restarts: int = Field(default=10, ge=0, description="long-running: broker/Source failures in a row "
+    max_restarts: int = Field(ge=0, description="long-running: broker/Source failures in a row "
                               "survived (back off, reconcile, start again) before the supervisor gives up")
-    restart_backoff_s: float = Field(default=2.0, ge=0, description="first back-off; doubles per failure, at most 60 s")
-    healthy_run_s: float = Field(default=60.0, gt=0, description="a run this long resets the failure count")
+    restart_backoff_s: float = Field(ge=0, description="first back-off; doubles per failure, at most 60 s")
+    healthy_run_s: float = Field(gt=0, description="a run this long resets the failure count")
 
     def with_names(self, suffix: str) -> StreamConfig:
         return self.model_copy(

@@ -51,7 +51,6 @@ class TrainingConfig(Schema):
     seed: int
     torch_threads: int | Literal["auto"]
     cpu_mixed_precision: Literal["auto", "bf16", "off"] = Field(
-        default="auto",
         description="on a machine without CUDA: bf16 autocast (fp32 weights and optimizer, bf16 matmuls); "
         "auto = on when the CPU has native bf16 instructions (AVX512-BF16 or AMX)")
     sample_generations: int = Field(ge=0)
