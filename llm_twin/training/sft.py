@@ -118,7 +118,7 @@ def sft_config(output_dir: Path, model_cfg: ModelConfig, cfg: TrainingConfig, ha
 
 def cpu_autocasts_bf16(cfg: TrainingConfig) -> bool:
     """Whether CPU training runs under bf16 autocast: the weights, LoRA adapter and AdamW stay fp32 and
-    the matmuls run in bf16. Measured on a 2-core AVX512-BF16 machine: bf16 GEMMs ~4.5x the fp32 rate
+    the matmuls run in bf16. Measured on a 2-core AVX512-BF16 machine: bf16 GEMMs at ~4.3x the fp32 rate
     (bench/train.py, README Benchmarks)."""
     if cfg.cpu_mixed_precision == "auto":
         return cpu_has_native_bf16()
