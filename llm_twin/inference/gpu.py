@@ -31,7 +31,7 @@ def bnb_config(bits: int):
         dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
         return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype,
                                   bnb_4bit_use_double_quant=True)
-    raise ValueError(f"bitsandbytes supports 4 or 8 bits, got {bits}")
+    raise ValueError(f"bitsandbytes supports 4 or 8 bits, got {bits} (16 loads the model unquantized)")
 
 
 class TransformersGenerator:
@@ -40,9 +40,12 @@ class TransformersGenerator:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-        device_map = "auto" if torch.cuda.is_available() else {"": "cpu"}
-        self.model = AutoModelForCausalLM.from_pretrained(
-            str(model_dir), quantization_config=bnb_config(bits), device_map=device_map).eval()
+        cuda = torch.cuda.is_available()
+        device_map = "auto" if cuda else {"": "cpu"}
+        # 16: the unquantized model (bf16 on a GPU), the baseline bench/gpu.py measures 4/8-bit against
+        quantized = {"quantization_config": bnb_config(bits)} if bits != 16 else {
+            "dtype": torch.bfloat16 if cuda else torch.float32}
+        self.model = AutoModelForCausalLM.from_pretrained(str(model_dir), device_map=device_map, **quantized).eval()
         self.n_ctx = n_ctx
         self._lock = threading.Lock()
 

@@ -128,8 +128,6 @@ def convert_gguf(source: Path, target: Path, dtype: str, extra: dict[str, Any] |
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from llm_twin.models.tokenizer_check import compare_tokenization, describe
-
     family, header = inspect_gguf(source)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     log.info("converting %s (%s) to safetensors under %s (once)", source, family.name, target)
@@ -157,17 +155,32 @@ def convert_gguf(source: Path, target: Path, dtype: str, extra: dict[str, Any] |
     tokenizer.save_pretrained(tmp)
     del model
 
-    mismatches = compare_tokenization(source, tokenizer)
-    for m in mismatches:
-        log.warning("tokenizer of %s: llama.cpp and the converted tokenizer differ %s", source.name,
-                    describe(m, tokenizer))
-    marker = {"source": str(source), "family": family.name, "conversion": CONVERSION_VERSION,
-              "rope": rope, "tokenization_mismatches": len(mismatches), **(extra or {})}
+    mismatches = tokenization_mismatches(source, tokenizer)
+    marker = {"source": str(source), "family": family.name, "conversion": CONVERSION_VERSION, "rope": rope,
+              "tokenization_mismatches": None if mismatches is None else len(mismatches), **(extra or {})}
     (tmp / MARKER).write_text(json.dumps(marker, indent=2))
     if target.exists():
         shutil.rmtree(target)
     tmp.rename(target)  # atomic: a crash mid-conversion never leaves a half-written cache
     return target
+
+
+def tokenization_mismatches(source: Path, tokenizer: Any) -> list[Any] | None:
+    """llama.cpp's ids against the converted tokenizer's, logged; None when llama.cpp is not installed: a GPU
+    stack that serves with `transformers_bnb` never runs llama.cpp, so nothing there can disagree with it."""
+    import importlib.util
+
+    from llm_twin.models.tokenizer_check import compare_tokenization, describe
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        log.warning("llama-cpp-python is not installed: the check that llama.cpp tokenizes %s like the converted "
+                    "tokenizer is skipped (install it to serve a GGUF)", source.name)
+        return None
+    mismatches = compare_tokenization(source, tokenizer)
+    for m in mismatches:
+        log.warning("tokenizer of %s: llama.cpp and the converted tokenizer differ %s", source.name,
+                    describe(m, tokenizer))
+    return mismatches
 
 
 def read_marker(folder: Path) -> dict[str, Any] | None:

@@ -83,7 +83,7 @@ def torch_perplexity(model_or_dir, windows: list[list[int]]) -> Perplexity:
     total, count = 0.0, 0
     with torch.inference_mode():
         for ids in windows:
-            logits = model(torch.tensor([ids])).logits[0].float().numpy()
+            logits = model(torch.tensor([ids], device=model.device)).logits[0].float().cpu().numpy()
             total += _nll_from_logits(logits, ids)
             count += len(ids) - 1
     return _result(total, count)
