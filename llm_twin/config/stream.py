@@ -15,6 +15,9 @@ class StreamConfig(Schema):
     auto_offset_reset: Literal["earliest", "latest"]
     commit_interval_s: float = Field(gt=0, description="sink flush (embed + write) cadence")
     commit_every: int = Field(ge=0, description="also flush after this many messages")
+    consumer_poll_timeout_s: float = Field(gt=0, description=(
+        "longest wait for a message before the app checks its checkpoint timer: with Quix's 1 s default a lone "
+        "change waited out the whole poll before its flush"))
     source_batch: int = Field(gt=0, description="RabbitMQ messages produced before flush + ack")
     source_prefetch: int = Field(gt=0)
     source_idle_flush_s: float = Field(gt=0)

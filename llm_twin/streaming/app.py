@@ -106,6 +106,7 @@ def build_app(
         consumer_group=stream.consumer_group,
         auto_offset_reset=stream.auto_offset_reset,
         commit_interval=stream.commit_interval_s,
+        consumer_poll_timeout=stream.consumer_poll_timeout_s,
         commit_every=stream.commit_every,
         consumer_extra_config=dict(stream.consumer_extra),
         state_dir=state_dir("quix"),
