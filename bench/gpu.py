@@ -42,6 +42,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -352,38 +353,17 @@ def smollm2(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 def evaluate_adapter(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """The full evaluation (perplexity, style, attribution, hygiene) of an adapter trained elsewhere (the
     `smollm2` part's bf16 copy), merged onto the configured base here: no GPU needed."""
-    from llm_twin.config import (
-        AuthorConfig,
-        CrawlConfig,
-        EmbeddingConfig,
-        EvaluationConfig,
-        FeaturesConfig,
-        InfraConfig,
-    )
-    from llm_twin.connections import Connections
+    from references import reference_texts_for
+
+    from llm_twin.config import EmbeddingConfig, EvaluationConfig
     from llm_twin.evaluation.evaluator import evaluate_models
-    from llm_twin.evaluation.references import reference_texts
-    from llm_twin.infra.processes import free_port
-    from llm_twin.infra.services import LocalServices
     from llm_twin.models.base import base_model_dir
     from llm_twin.training.merge import merge_adapter
-    from llm_twin.warehouse import Warehouse
 
-    cfg = compose(["model=smollm2", *args.overrides, f"infra.mongo_port={free_port()}",
-                   "infra.mongo_database=bench_gpu", f"infra.qdrant_path={work / 'qdrant'}"])
-    evaluation, author = EvaluationConfig.of(cfg.evaluation), AuthorConfig.of(cfg.author)
-    references: dict[str, list[str]] = {}
-    if evaluation.attribution.enabled:  # other authors' texts, as `collect_reference_texts` gathers them
-        connections = Connections.of(InfraConfig.of(cfg.infra))
-        services = LocalServices(connections, work)
-        services.start(["mongo"])
-        try:
-            with Warehouse(connections) as warehouse:
-                warehouse.ensure_indexes()
-                references = reference_texts(warehouse, evaluation.attribution, CrawlConfig.of(cfg.crawl),
-                                             FeaturesConfig.of(cfg.features).code, author.full_name)
-        finally:
-            services.stop()
+    overrides = ["model=smollm2", *args.overrides]
+    cfg = compose(overrides)
+    evaluation = EvaluationConfig.of(cfg.evaluation)
+    references, target = reference_texts_for(overrides, work)
     model_cfg = ModelConfig.of(cfg.model)
     dataset = InstructDataset.model_validate_json(Path(args.dataset).read_text())
     base_dir = base_model_dir(model_cfg)
@@ -395,7 +375,7 @@ def evaluate_adapter(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             shutil.copy(base_dir / name, adapter / name)
     merged = merge_adapter(base_dir, adapter, work / "merged", model_cfg)
     report = evaluate_models(dataset, merged, evaluation, EmbeddingConfig.of(cfg.embedding), base_dir=base_dir,
-                             max_length=model_cfg.max_seq_length, reference_texts=references, target=author.full_name)
+                             max_length=model_cfg.max_seq_length, reference_texts=references, target=target)
     assert report.base is not None
     keys = ("perplexity", "style_similarity", "attribution", "attribution_low", "attribution_high", "distinct_2")
     return {"part": "evaluate", "adapter": str(args.adapter),

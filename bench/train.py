@@ -40,6 +40,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -150,16 +151,22 @@ def padding_share(batches: list[dict[str, Any]]) -> float:
 
 
 def quality(dataset: Any, base_dir: Path, model_cfg: ModelConfig, training: TrainingConfig,
-            evaluation: EvaluationConfig, embedding: EmbeddingConfig, work: Path) -> dict[str, Any]:
-    """The full default training, merged, scored against the base on the held-out set."""
+            evaluation: EvaluationConfig, embedding: EmbeddingConfig, work: Path,
+            overrides: list[str]) -> dict[str, Any]:
+    """The full default training, merged, scored against the base on the held-out set (attribution
+    against the reference authors included, as `pipeline=train` scores it)."""
+    from references import reference_texts_for
+
     from llm_twin.evaluation.evaluator import evaluate_models
     from llm_twin.training.merge import merge_adapter
     from llm_twin.training.sft import train_sft
 
     result = train_sft(dataset, base_dir, model_cfg, training, work / "full")
     merged = merge_adapter(base_dir, result.adapter_dir, work / "full" / "merged", model_cfg)
+    references, target = reference_texts_for(overrides, work)
     report = evaluate_models(dataset, merged, evaluation.model_copy(update={"torch_threads": training.torch_threads}),
-                             embedding, base_dir=base_dir, max_length=model_cfg.max_seq_length)
+                             embedding, base_dir=base_dir, max_length=model_cfg.max_seq_length,
+                             reference_texts=references, target=target)
     assert report.base is not None
     c, b = report.candidate, report.base
     return {"full_steps": result.steps, "full_train_runtime_s": result.train_runtime_s,
@@ -168,7 +175,10 @@ def quality(dataset: Any, base_dir: Path, model_cfg: ModelConfig, training: Trai
             "perplexity_ratio": round(c.perplexity / b.perplexity, 4),
             "base_style_similarity": round(b.style_similarity, 4), "twin_style_similarity": round(c.style_similarity, 4),
             "style_gain": round(c.style_similarity - b.style_similarity, 4),
-            "base_rouge_l": round(b.rouge_l, 4), "twin_rouge_l": round(c.rouge_l, 4)}
+            "base_rouge_l": round(b.rouge_l, 4), "twin_rouge_l": round(c.rouge_l, 4),
+            "base_attribution": b.attribution, "twin_attribution": c.attribution,
+            "twin_attribution_interval": [c.attribution_low, c.attribution_high],
+            "base_distinct_2": round(b.distinct_2, 4), "twin_distinct_2": round(c.distinct_2, 4)}
 
 
 def main() -> int:
@@ -288,7 +298,7 @@ def main() -> int:
         }
         if args.quality:
             result.update(quality(dataset, base_dir, model_cfg, training, EvaluationConfig.of(cfg.evaluation),
-                                  embedding, work))
+                                  embedding, work, ["pipeline=train", *args.overrides]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result["target_met"] = result["roofline_ratio"] >= 0.5
