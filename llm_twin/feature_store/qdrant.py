@@ -83,7 +83,7 @@ class FeatureStore:
     def write(self, items: Iterable[DocumentFeatures]) -> int:
         """Upsert documents (vectors required); removes chunks beyond a shortened document's new end.
 
-        One call per kind of write for the whole batch (chunk points, stale-chunk delete, cleaned points),
+        One call per kind of write for the whole batch (stale-chunk delete, chunk points, cleaned points),
         in that order, so the cleaned points still come last; per-document calls cost a round trip (and in
         local mode a storage commit) each."""
         items = list(items)
@@ -102,25 +102,12 @@ class FeatureStore:
                 for item in mine
                 for chunk, vector in zip(item.chunks, item.vectors if item.vectors is not None else [])
             ]
+            stale = self._stale_chunk_ids(embedded, mine)
+            if stale:  # before the upsert, which overwrites the first chunk that records the old count
+                self.client.delete(embedded, points_selector=models.PointIdsList(points=list[models.ExtendedPointId](stale)),
+                                   wait=True)
             if chunk_points:
                 self.client.upsert(embedded, points=chunk_points, wait=True)
-            self.client.delete(
-                embedded,
-                points_selector=models.FilterSelector(
-                    filter=models.Filter(
-                        should=[
-                            models.Filter(
-                                must=[
-                                    _match("document_id", item.document_id),
-                                    models.FieldCondition(key="chunk_index", range=models.Range(gte=len(item.chunks))),
-                                ]
-                            )
-                            for item in mine
-                        ]
-                    )
-                ),
-                wait=True,
-            )
             self.client.upsert(
                 cleaned_collection(data_type),
                 points=[
@@ -132,6 +119,18 @@ class FeatureStore:
                 wait=True,
             )
         return sum(len(item.chunks) for item in items)
+
+    def _stale_chunk_ids(self, embedded: str, items: list[DocumentFeatures]) -> list[str]:
+        """Point ids of the chunks past each document's new end, from the `chunk_count` its stored first chunk
+        records: lookups by id, where a filter over `document_id` scanned every point of the collection once
+        per document in the batch (1.6 s for 250 documents over 800 points in local mode, growing with both).
+        Deleting them before the upsert keeps a crash in between harmless: the redelivered batch reads the
+        same old count again."""
+        records = self.client.retrieve(embedded, ids=[point_id(item.document_id, 0) for item in items],
+                                       with_payload=["document_id", "chunk_count"], with_vectors=False)
+        previous = {str(r.payload["document_id"]): int(r.payload["chunk_count"]) for r in records if r.payload}
+        return [point_id(item.document_id, index) for item in items
+                for index in range(len(item.chunks), previous.get(item.document_id, 0))]
 
     def delete_documents(self, data_type: DataType, document_ids: list[str]) -> None:
         """Remove every point of these documents (chunks first, the cleaned marker last)."""
