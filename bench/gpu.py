@@ -46,6 +46,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from serving import INSTRUCTIONS  # the same prompts bench/serving.py decodes on CPU
+from train import nominal_numel
+
 from llm_twin.config import ModelConfig, TrainingConfig, compose
 from llm_twin.domain.datasets import InstructDataset, InstructSample
 
@@ -55,12 +58,6 @@ DATASHEET_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 36
 
 DEVICE = "cuda"
 
-PROMPTS = [
-    "Write a short LinkedIn post about vector databases.",
-    "Explain retrieval-augmented generation in two sentences.",
-    "Write a post about why you measure quantized models before shipping them.",
-    "What did you learn about change data capture and streaming pipelines?",
-]
 
 
 def versions() -> dict[str, str]:
@@ -187,15 +184,8 @@ def long_dataset(source: InstructDataset | None, tokenizer: Any, n: int, seq: in
 def matmul_parameters(model: Any) -> int:
     """Parameters that multiply every token (every linear layer incl. the LM head; not the embedding
     lookup): a bitsandbytes 4-bit weight counts its nominal shape."""
-    import math
-
-    total = 0
-    for name, param in model.named_parameters():
-        if "embed_tokens" in name or "lora_" in name:
-            continue
-        shape = getattr(getattr(param, "quant_state", None), "shape", None)
-        total += int(math.prod(shape)) if shape is not None else int(param.numel())
-    return total
+    return sum(nominal_numel(param) for name, param in model.named_parameters()
+               if "embed_tokens" not in name and "lora_" not in name)
 
 
 def decode_speed(generator: Any, new_tokens: int) -> dict[str, float]:
@@ -206,9 +196,9 @@ def decode_speed(generator: Any, new_tokens: int) -> dict[str, float]:
 
     params = GenerationParams(max_new_tokens=new_tokens, temperature=0.0, top_p=1.0, repeat_penalty=1.0, seed=0,
                               stop=[], time_limit_s=120.0)
-    generator.generate([{"role": "user", "content": PROMPTS[0]}], params.model_copy(update={"max_new_tokens": 8}))
+    generator.generate([{"role": "user", "content": INSTRUCTIONS[0]}], params.model_copy(update={"max_new_tokens": 8}))
     tokens, seconds = 0, 0.0
-    for prompt in PROMPTS:
+    for prompt in INSTRUCTIONS:
         gen = generator.generate([{"role": "user", "content": prompt}], params)
         tokens, seconds = tokens + gen.completion_tokens, seconds + gen.seconds
     return {"tokens_per_s": round(tokens / seconds, 1), "weights_gib": gib(generator.model.get_memory_footprint()),
